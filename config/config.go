@@ -1,0 +1,49 @@
+// Package config reads Convene's settings from the environment, once, in cmd.
+package config
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+// Config is every setting the app reads; each has a working local default.
+type Config struct {
+	DatabaseURL         string
+	Addr                string
+	BaseURL             string
+	SecretKey           string
+	StripeSecretKey     string
+	StripeWebhookSecret string
+	StripeAPIBase       string
+	// SecureCookies marks cookies Secure; on when BASE_URL is https.
+	SecureCookies bool
+}
+
+// DefaultDatabaseURL is the local PostgreSQL that `make run` starts or finds.
+const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/convene?sslmode=disable"
+
+// FromEnv reads the configuration from environment variables.
+func FromEnv() (Config, error) {
+	c := Config{
+		DatabaseURL:         env("DATABASE_URL", DefaultDatabaseURL),
+		Addr:                env("ADDR", ":8080"),
+		BaseURL:             strings.TrimRight(env("BASE_URL", "http://localhost:8080"), "/"),
+		SecretKey:           env("SECRET_KEY", "dev-secret-change-me"),
+		StripeSecretKey:     os.Getenv("STRIPE_SECRET_KEY"),
+		StripeWebhookSecret: os.Getenv("STRIPE_WEBHOOK_SECRET"),
+		StripeAPIBase:       os.Getenv("STRIPE_API_BASE"),
+	}
+	c.SecureCookies = strings.HasPrefix(c.BaseURL, "https://")
+	if c.SecureCookies && c.SecretKey == "dev-secret-change-me" {
+		return c, fmt.Errorf("SECRET_KEY must be set when BASE_URL is https")
+	}
+	return c, nil
+}
+
+func env(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,62 @@
+package handlers_test
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"convene/templates"
+)
+
+// TestEverySpanishMessageExists finds every message pages and handlers pass
+// through the translation function and checks the Spanish catalog has it.
+func TestEverySpanishMessageExists(t *testing.T) {
+	cats, err := templates.LoadCatalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := cats["es"]
+	patterns := []*regexp.Regexp{
+		regexp.MustCompile(`\.T "((?:[^"\\]|\\.)+)"`),
+		regexp.MustCompile(`"(?:Label|Hint)" "((?:[^"\\]|\\.)+)"`),
+		regexp.MustCompile(`a\.T\(c, "((?:[^"\\]|\\.)+)"`),
+		regexp.MustCompile(`p\.Add\("[a-z_]+", "((?:[^"\\]|\\.)+)"\)`),
+		regexp.MustCompile(`a\.fail\(c, [^,]+, "[a-z_]+", "((?:[^"\\]|\\.)+)"\)`),
+	}
+	var files []string
+	fs.WalkDir(templates.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if strings.HasSuffix(p, ".html") {
+			files = append(files, "../templates/"+p)
+		}
+		return nil
+	})
+	for _, dir := range []string{".", "../models"} {
+		gos, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		for _, g := range gos {
+			if !strings.HasSuffix(g, "_test.go") {
+				files = append(files, g)
+			}
+		}
+	}
+	found := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, re := range patterns {
+			for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+				found++
+				if es[m[1]] == "" {
+					t.Errorf("%s: no Spanish for %q", f, m[1])
+				}
+			}
+		}
+	}
+	if found < 100 {
+		t.Fatalf("found only %d messages; is the scan broken?", found)
+	}
+}

@@ -1,0 +1,196 @@
+package handlers
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"convene/models"
+	"convene/templates"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Renderer holds every page's template set, parsed once at start-up.
+type Renderer struct {
+	pages    map[string]*template.Template
+	catalogs map[string]templates.Catalog
+}
+
+// Page is what every template receives as its root value.
+type Page struct {
+	Lang    string
+	User    *models.User
+	Path    string
+	Title   string
+	Flash   string
+	Errors  map[string]string
+	Form    any
+	Data    any
+	Now     time.Time
+	BaseURL string
+	cat     templates.Catalog
+}
+
+// T translates a message into the page's language; args fill its %s verbs.
+func (p *Page) T(msg string, args ...any) string {
+	if tr, ok := p.cat[msg]; ok && tr != "" {
+		msg = tr
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(msg, args...)
+	}
+	return msg
+}
+
+// Err is the translated message for a bad form field, or "".
+func (p *Page) Err(field string) string {
+	if msg, ok := p.Errors[field]; ok {
+		return p.T(msg)
+	}
+	return ""
+}
+
+// LangURL is the current page's address in another language.
+func (p *Page) LangURL(lang string) string { return p.Path + "?lang=" + lang }
+
+var funcs = template.FuncMap{
+	"money": func(cents int64, currency string) string {
+		sym := "$"
+		switch strings.ToLower(currency) {
+		case "mxn":
+			sym = "MX$"
+		case "cad":
+			sym = "CA$"
+		case "eur":
+			sym = "€"
+		}
+		if cents%100 == 0 {
+			return fmt.Sprintf("%s%d", sym, cents/100)
+		}
+		return sym + models.FormatMoney(cents)
+	},
+	"deref": func(p any) any {
+		switch v := p.(type) {
+		case *int:
+			if v != nil {
+				return *v
+			}
+		case *int64:
+			if v != nil {
+				return *v
+			}
+		case *time.Time:
+			if v != nil {
+				return *v
+			}
+		}
+		return nil
+	},
+	"join": strings.Join,
+	"list": func(xs ...string) []string { return xs },
+	"dict": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	},
+	"eq_s": func(a, b string) bool { return a == b },
+}
+
+// NewRenderer parses layouts/base.html, every partial and each page into one
+// set per page.
+func NewRenderer() (*Renderer, error) {
+	cats, err := templates.LoadCatalogs()
+	if err != nil {
+		return nil, err
+	}
+	r := &Renderer{pages: map[string]*template.Template{}, catalogs: cats}
+	partials, err := fs.Glob(templates.FS, "partials/*.html")
+	if err != nil {
+		return nil, err
+	}
+	pages, err := fs.Glob(templates.FS, "pages/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pages {
+		files := append([]string{"layouts/base.html"}, partials...)
+		files = append(files, p)
+		t, err := template.New("base.html").Funcs(funcs).Funcs(dateFuncs).ParseFS(templates.FS, files...)
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", p, err)
+		}
+		r.pages[strings.TrimSuffix(path.Base(p), ".html")] = t
+	}
+	return r, nil
+}
+
+// render writes a page with status into a buffer first, so a template error
+// becomes a clean 500 instead of half a page.
+func (a *App) render(c *gin.Context, status int, name string, p *Page) {
+	t, ok := a.Pages.pages[name]
+	if !ok {
+		a.Log.Error("no such page template", "page", name, "request_id", requestID(c))
+		c.String(http.StatusInternalServerError, "Internal error")
+		return
+	}
+	a.fillPage(c, p)
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "base.html", p); err != nil {
+		a.Log.Error("template failed", "page", name, "err", err, "request_id", requestID(c))
+		c.String(http.StatusInternalServerError, p.T("Something went wrong on our side. Please try again in a minute."))
+		return
+	}
+	c.Header("Content-Language", p.Lang)
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// newPage starts a page with the request's language, user and flash.
+func (a *App) newPage(c *gin.Context, title string) *Page {
+	p := &Page{Title: title}
+	a.fillPage(c, p)
+	return p
+}
+
+func (a *App) fillPage(c *gin.Context, p *Page) {
+	if p.cat != nil {
+		return
+	}
+	p.Lang = lang(c)
+	p.cat = a.Pages.catalogs[p.Lang]
+	p.User = currentUser(c)
+	p.Path = c.Request.URL.Path
+	p.Now = a.Now()
+	p.BaseURL = a.Cfg.BaseURL
+	if p.Flash == "" {
+		p.Flash = takeFlash(c)
+	}
+}
+
+// T translates msg into the request's language.
+func (a *App) T(c *gin.Context, msg string, args ...any) string {
+	p := Page{cat: a.Pages.catalogs[lang(c)]}
+	return p.T(msg, args...)
+}
+
+const flashCookie = "convene_flash"
+
+func setFlash(c *gin.Context, msg string) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: flashCookie, Value: urlEscape(msg), Path: "/", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
+func takeFlash(c *gin.Context) string {
+	ck, err := c.Request.Cookie(flashCookie)
+	if err != nil || ck.Value == "" {
+		return ""
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1})
+	return urlUnescape(ck.Value)
+}

@@ -1,0 +1,89 @@
+package handlers
+
+import (
+	"net/http"
+
+	"convene/static"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Routes is the one route table: every URL Convene answers is listed here.
+func (a *App) Routes() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.RedirectTrailingSlash = true
+	r.HandleMethodNotAllowed = false
+	r.Use(a.requestLog, a.recoverPanics, securityHeaders, a.crossOrigin(), limitBody(maxBodyBytes), a.chooseLang, a.loadUser)
+	r.NoRoute(a.notFound)
+
+	r.GET("/healthz", a.healthz)
+	r.GET("/readyz", a.readyz)
+	r.StaticFS("/static", http.FS(static.FS))
+
+	// Public pages.
+	r.GET("/", a.catalogue)
+	r.GET("/conferences/:slug", a.conferencePage)
+	r.GET("/signup", a.signupForm)
+	r.POST("/signup", a.signup)
+	r.GET("/login", a.loginForm)
+	r.POST("/login", a.login)
+	r.POST("/logout", a.logout)
+	r.GET("/password/forgot", a.forgotForm)
+	r.POST("/password/forgot", a.forgot)
+	r.GET("/password/reset", a.resetForm)
+	r.POST("/password/reset", a.reset)
+
+	account := r.Group("/account", a.requireUser, noStore)
+	account.GET("", a.accountPage)
+	account.POST("/password", a.changePassword)
+
+	staff := r.Group("/staff", a.requireUser, a.requireStaff, noStore)
+	staff.GET("", a.staffHome)
+	staff.GET("/conferences/new", a.newConferenceForm)
+	staff.POST("/conferences", a.createConference)
+	staff.GET("/conferences/:slug", a.staffConference)
+	staff.GET("/conferences/:slug/edit", a.editConferenceForm)
+	staff.POST("/conferences/:slug/edit", a.updateConference)
+	staff.POST("/conferences/:slug/status", a.setConferenceStatus)
+	staff.GET("/conferences/:slug/categories/new", a.newCategoryForm)
+	staff.POST("/conferences/:slug/categories", a.createCategory)
+	staff.GET("/conferences/:slug/categories/:id/edit", a.editCategoryForm)
+	staff.POST("/conferences/:slug/categories/:id/edit", a.updateCategory)
+	staff.GET("/conferences/:slug/sessions/new", a.newSessionForm)
+	staff.POST("/conferences/:slug/sessions", a.createSession)
+	staff.GET("/conferences/:slug/sessions/:id/edit", a.editSessionForm)
+	staff.POST("/conferences/:slug/sessions/:id/edit", a.updateSession)
+
+	// JSON API.
+	api := r.Group("/api/v1", noStore)
+	api.POST("/auth/signup", a.apiSignup)
+	api.POST("/auth/login", a.apiLogin)
+	api.POST("/auth/logout", a.apiLogout)
+	api.GET("/me", a.requireUser, a.apiMe)
+	api.GET("/conferences", a.apiConferences)
+	api.GET("/conferences/:slug", a.apiConference)
+
+	apiStaff := api.Group("", a.requireUser, a.requireStaff)
+	apiStaff.POST("/conferences", a.apiCreateConference)
+	apiStaff.PATCH("/conferences/:slug", a.apiUpdateConference)
+	apiStaff.POST("/conferences/:slug/categories", a.apiCreateCategory)
+	apiStaff.PATCH("/conferences/:slug/categories/:cat", a.apiUpdateCategory)
+	apiStaff.POST("/conferences/:slug/sessions", a.apiCreateSession)
+	apiStaff.PATCH("/conferences/:slug/sessions/:id", a.apiUpdateSession)
+
+	apiAdmin := api.Group("", a.requireUser, a.requireAdmin)
+	apiAdmin.PATCH("/users/:email", a.apiUpdateUser)
+	return r
+}
+
+func (a *App) healthz(c *gin.Context) { c.String(http.StatusOK, "ok") }
+
+func (a *App) readyz(c *gin.Context) {
+	if err := a.DB.PingContext(c); err != nil {
+		a.Log.Error("database not ready", "err", err)
+		c.String(http.StatusServiceUnavailable, "database unreachable")
+		return
+	}
+	c.String(http.StatusOK, "ready")
+}

@@ -1,0 +1,51 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+)
+
+// sqlxExecer is a database handle or a transaction.
+type sqlxExecer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// AuditEntry is one recorded action.
+type AuditEntry struct {
+	ID        int64           `db:"id"`
+	ActorID   *int64          `db:"actor_id"`
+	ActorName *string         `db:"actor_name"`
+	Action    string          `db:"action"`
+	Entity    string          `db:"entity"`
+	EntityID  int64           `db:"entity_id"`
+	Details   json.RawMessage `db:"details"`
+	CreatedAt time.Time       `db:"created_at"`
+}
+
+// Audit records that actor (0 for the system) did action to entity.
+func (s *Store) Audit(ctx context.Context, q sqlxExecer, actorID int64, action, entity string, entityID int64, details map[string]any) error {
+	if details == nil {
+		details = map[string]any{}
+	}
+	b, err := json.Marshal(details)
+	if err != nil {
+		return err
+	}
+	var actor *int64
+	if actorID != 0 {
+		actor = &actorID
+	}
+	_, err = q.ExecContext(ctx, `INSERT INTO audit_log (actor_id, action, entity, entity_id, details) VALUES ($1,$2,$3,$4,$5)`,
+		actor, action, entity, entityID, b)
+	return err
+}
+
+// History lists what was done to a record, oldest first.
+func (s *Store) History(ctx context.Context, entity string, id int64) ([]AuditEntry, error) {
+	var es []AuditEntry
+	err := s.db.SelectContext(ctx, &es, `SELECT a.id, a.actor_id, u.name AS actor_name, a.action, a.entity, a.entity_id, a.details, a.created_at
+		FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id WHERE a.entity = $1 AND a.entity_id = $2 ORDER BY a.created_at, a.id`, entity, id)
+	return es, err
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test: installs and starts what the tests need, then go test with
+# the race detector, then a short fuzz run of the roster parser.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$(go env GOPATH)/bin:$PATH"
+
+scripts/ensure-postgres.sh --install
+scripts/ensure-stripe-mock.sh
+scripts/ensure-pdf-tools.sh
+scripts/ensure-chromium.sh
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change: $unformatted" >&2
+  exit 1
+fi
+go vet ./...
+go test -race -count=1 -timeout 20m ./...
+if [ -d models/rostercsv ]; then
+  go test -run='^$' -fuzz=FuzzParse -fuzztime=5s ./models/rostercsv/
+fi
