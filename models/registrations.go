@@ -1,0 +1,794 @@
+package models
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// Registration statuses; see "Registration lifecycle" in DESIGN.md.
+const (
+	RegSubmitted       = "submitted"
+	RegPending         = "pending"
+	RegApproved        = "approved"
+	RegAwaitingPayment = "awaiting_payment"
+	RegConfirmed       = "confirmed"
+	RegWaitlisted      = "waitlisted"
+	RegDenied          = "denied"
+	RegCancelled       = "cancelled"
+)
+
+// transitions lists where each status may go. Transition is the only code
+// that writes the status column.
+var transitions = map[string][]string{
+	RegSubmitted:       {RegPending, RegApproved, RegWaitlisted, RegCancelled},
+	RegPending:         {RegApproved, RegDenied, RegCancelled},
+	RegApproved:        {RegConfirmed, RegAwaitingPayment, RegCancelled},
+	RegAwaitingPayment: {RegConfirmed, RegCancelled},
+	RegConfirmed:       {RegCancelled},
+	RegWaitlisted:      {RegSubmitted, RegCancelled},
+	RegDenied:          {RegApproved},
+	RegCancelled:       {},
+}
+
+// Active reports whether a status still counts as a live registration.
+func Active(status string) bool { return status != RegCancelled && status != RegDenied }
+
+// Registration is one person's registration for a conference.
+type Registration struct {
+	ID             int64      `db:"id"`
+	ConferenceID   int64      `db:"conference_id"`
+	CategoryID     int64      `db:"category_id"`
+	UserID         *int64     `db:"user_id"`
+	CreatedBy      *int64     `db:"created_by"`
+	CreatedAs      string     `db:"created_as"`
+	Status         string     `db:"status"`
+	FirstName      string     `db:"first_name"`
+	LastName       string     `db:"last_name"`
+	Email          string     `db:"email"`
+	Phone          string     `db:"phone"`
+	LocalID        *int64     `db:"local_id"`
+	MemberNumber   string     `db:"member_number"`
+	Accessibility  string     `db:"accessibility"`
+	Interpretation string     `db:"interpretation"`
+	ChildcareCount int        `db:"childcare_count"`
+	ChildcareAges  string     `db:"childcare_ages"`
+	Dietary        string     `db:"dietary"`
+	EmergencyName  string     `db:"emergency_name"`
+	EmergencyPhone string     `db:"emergency_phone"`
+	RosterEntryID  *int64     `db:"roster_entry_id"`
+	Verification   string     `db:"verification"`
+	Approver       string     `db:"approver"`
+	PriceCents     int64      `db:"price_cents"`
+	AmountDueCents int64      `db:"amount_due_cents"`
+	HoldsSeat      bool       `db:"holds_seat"`
+	DecidedBy      *int64     `db:"decided_by"`
+	DecidedAt      *time.Time `db:"decided_at"`
+	DenialReason   string     `db:"denial_reason"`
+	TicketToken    *string    `db:"ticket_token"`
+	BadgePrintedAt *time.Time `db:"badge_printed_at"`
+	CheckedInAt    *time.Time `db:"checked_in_at"`
+	CheckedInBy    *int64     `db:"checked_in_by"`
+	CreatedAt      time.Time  `db:"created_at"`
+	UpdatedAt      time.Time  `db:"updated_at"`
+
+	// Joined for display.
+	ConferenceSlug  string  `db:"conference_slug"`
+	ConferenceTitle string  `db:"conference_title"`
+	CategorySlug    string  `db:"category_slug"`
+	CategoryName    string  `db:"category_name"`
+	LocalNumber     *string `db:"local_number"`
+	LocalName       *string `db:"local_name"`
+	DecidedByName   *string `db:"decided_by_name"`
+	// WaitlistPosition is 1 for the first in line; 0 when not waitlisted.
+	WaitlistPosition int `db:"waitlist_position"`
+}
+
+// FullName is the attendee's name as printed.
+func (r Registration) FullName() string { return r.FirstName + " " + r.LastName }
+
+const registrationSelect = `SELECT r.id, r.conference_id, r.category_id, r.user_id, r.created_by, r.created_as, r.status,
+	r.first_name, r.last_name, r.email, r.phone, r.local_id, r.member_number, r.accessibility, r.interpretation,
+	r.childcare_count, r.childcare_ages, r.dietary, r.emergency_name, r.emergency_phone, r.roster_entry_id,
+	r.verification, r.approver, r.price_cents, r.amount_due_cents, r.holds_seat, r.decided_by, r.decided_at,
+	r.denial_reason, r.ticket_token, r.badge_printed_at, r.checked_in_at, r.checked_in_by, r.created_at, r.updated_at,
+	c.slug AS conference_slug, c.title AS conference_title, k.slug AS category_slug, k.name AS category_name,
+	l.number AS local_number, l.name AS local_name, d.name AS decided_by_name,
+	CASE WHEN r.status = 'waitlisted' THEN (SELECT count(*) FROM registrations w WHERE w.conference_id = r.conference_id
+		AND w.status = 'waitlisted' AND (w.created_at, w.id) <= (r.created_at, r.id)) ELSE 0 END AS waitlist_position
+	FROM registrations r
+	JOIN conferences c ON c.id = r.conference_id
+	JOIN categories k ON k.id = r.category_id
+	LEFT JOIN locals l ON l.id = r.local_id
+	LEFT JOIN users d ON d.id = r.decided_by`
+
+// Actor is who is acting: the user and the locals they are an officer of.
+type Actor struct {
+	User      User
+	OfficerOf []Local
+}
+
+// System is the actor for background work.
+var System = Actor{}
+
+// IsStaff reports whether the actor is conference staff.
+func (a Actor) IsStaff() bool { return a.User.IsStaff }
+
+// IsOfficer reports whether the actor is an officer of any local.
+func (a Actor) IsOfficer() bool { return len(a.OfficerOf) > 0 }
+
+// OfficerOfLocal reports whether the actor is an officer of the local.
+func (a Actor) OfficerOfLocal(localID *int64) bool {
+	if localID == nil {
+		return false
+	}
+	for _, l := range a.OfficerOf {
+		if l.ID == *localID {
+			return true
+		}
+	}
+	return false
+}
+
+// LocalIDs lists the ids of the actor's locals.
+func (a Actor) LocalIDs() []int64 {
+	ids := make([]int64, len(a.OfficerOf))
+	for i, l := range a.OfficerOf {
+		ids[i] = l.ID
+	}
+	return ids
+}
+
+// ActorFor loads what a user may act on.
+func (s *Store) ActorFor(ctx context.Context, u User) (Actor, error) {
+	locals, err := s.OfficerLocals(ctx, u.ID)
+	return Actor{User: u, OfficerOf: locals}, err
+}
+
+// CanSee reports whether the actor may see a registration: its owner, an
+// officer of its local, or staff.
+func (a Actor) CanSee(r Registration) bool {
+	return a.IsStaff() || a.OfficerOfLocal(r.LocalID) || (r.UserID != nil && *r.UserID == a.User.ID && a.User.ID != 0)
+}
+
+// CanDecide reports whether the actor may approve or deny a registration.
+func (a Actor) CanDecide(r Registration) bool {
+	return a.IsStaff() || (r.Approver == "officer" && a.OfficerOfLocal(r.LocalID))
+}
+
+// Registration loads one registration.
+func (s *Store) Registration(ctx context.Context, id int64) (Registration, error) {
+	return s.registration(ctx, s.db, id, false)
+}
+
+func (s *Store) registration(ctx context.Context, q sqlx.QueryerContext, id int64, lock bool) (Registration, error) {
+	var r Registration
+	query := registrationSelect + ` WHERE r.id = $1`
+	if lock {
+		query += ` FOR UPDATE OF r`
+	}
+	err := sqlx.GetContext(ctx, q, &r, query, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, ErrNotFound
+	}
+	return r, err
+}
+
+// ClosedError says which deadline refused a registration, and when it was.
+type ClosedError struct {
+	Code string // registration_not_open, registration_closed
+	At   time.Time
+	Loc  *time.Location
+}
+
+func (e *ClosedError) Error() string {
+	if e.Code == "registration_not_open" {
+		return "Registration opens " + e.At.In(e.Loc).Format("Jan 2, 2006, 3:04 PM MST") + "."
+	}
+	return "Registration closed " + e.At.In(e.Loc).Format("Jan 2, 2006, 3:04 PM MST") + "."
+}
+
+// Is makes errors.Is(err, ErrClosed) true.
+func (e *ClosedError) Is(target error) bool { return target == ErrClosed }
+
+// RegistrationInput is a registration as typed into the form or sent to the API.
+type RegistrationInput struct {
+	Category                          string
+	FirstName, LastName, Email, Phone string
+	Local, MemberNumber               string
+	Accessibility, Interpretation     string
+	ChildcareCount                    int
+	ChildcareAges, Dietary            string
+	EmergencyName, EmergencyPhone     string
+	Sessions                          []int64
+	// OverrideDeadline lets staff register someone outside the window; audited.
+	OverrideDeadline bool
+}
+
+func limit(p Problems, field, v string, n int) string {
+	v = strings.TrimSpace(v)
+	if utf8.RuneCountInString(v) > n {
+		p.Add(field, fmt.Sprintf("Use at most %d characters.", n))
+	}
+	return v
+}
+
+// Register creates a registration: it checks the input and the deadlines,
+// holds a seat (or waitlists), verifies the member against the local's roster
+// and moves the registration as far along as it can go, all in one transaction.
+func (s *Store) Register(ctx context.Context, conf Conference, in RegistrationInput, actor Actor, now time.Time) (Registration, error) {
+	var r Registration
+	if actor.User.ID == 0 {
+		return r, ErrForbidden
+	}
+	if conf.Status != StatusPublished && !actor.IsStaff() {
+		return r, &ClosedError{Code: "registration_closed", At: conf.RegistrationClosesAt, Loc: conf.Location()}
+	}
+	p := Problems{}
+	r = Registration{ConferenceID: conf.ID, FirstName: limit(p, "first_name", in.FirstName, 100), LastName: limit(p, "last_name", in.LastName, 100),
+		Email: NormalizeEmail(in.Email), Phone: limit(p, "phone", in.Phone, 40), MemberNumber: limit(p, "member_number", in.MemberNumber, 40),
+		Accessibility: limit(p, "accessibility", in.Accessibility, 1000), Interpretation: limit(p, "interpretation", in.Interpretation, 100),
+		ChildcareCount: in.ChildcareCount, ChildcareAges: limit(p, "childcare_ages", in.ChildcareAges, 200),
+		Dietary: limit(p, "dietary", in.Dietary, 500), EmergencyName: limit(p, "emergency_name", in.EmergencyName, 100),
+		EmergencyPhone: limit(p, "emergency_phone", in.EmergencyPhone, 40)}
+	if r.FirstName == "" {
+		p.Add("first_name", "Enter the first name.")
+	}
+	if r.LastName == "" {
+		p.Add("last_name", "Enter the last name.")
+	}
+	if !ValidEmail(r.Email) {
+		p.Add("email", "Enter an email address like name@example.org.")
+	}
+	if r.ChildcareCount < 0 || r.ChildcareCount > 20 {
+		p.Add("childcare_count", "Enter the number of children, from 0 to 20.")
+	}
+	cats, err := s.Categories(ctx, conf.ID)
+	if err != nil {
+		return r, err
+	}
+	var cat Category
+	for _, c := range cats {
+		if c.Slug == strings.TrimSpace(in.Category) {
+			cat = c
+		}
+	}
+	if cat.ID == 0 {
+		p.Add("category", "Choose a registration type.")
+	}
+	var local Local
+	if num := strings.TrimSpace(in.Local); num != "" {
+		if local, err = s.LocalByNumber(ctx, localNumber(num)); errors.Is(err, ErrNotFound) {
+			p.Add("local", "We do not know this local. Check its number.")
+		} else if err != nil {
+			return r, err
+		} else {
+			r.LocalID = &local.ID
+		}
+	}
+	if cat.ID != 0 && cat.RequiresMembership {
+		if r.LocalID == nil && p["local"] == "" {
+			p.Add("local", "Choose your local.")
+		}
+		if r.MemberNumber == "" {
+			p.Add("member_number", "Enter your member number, as on your union card.")
+		}
+	}
+	if r.MemberNumber != "" && r.LocalID == nil && p["local"] == "" {
+		p.Add("local", "Choose the local this member number belongs to.")
+	}
+	sessions, err := s.checkWorkshops(ctx, conf, in.Sessions, now, actor, p)
+	if err != nil {
+		return r, err
+	}
+	if err := p.Err(); err != nil {
+		return r, err
+	}
+	// Who is registering whom.
+	switch {
+	case actor.IsStaff():
+		r.CreatedAs = "staff"
+	case actor.IsOfficer() && !strings.EqualFold(r.Email, actor.User.Email):
+		if !actor.OfficerOfLocal(r.LocalID) {
+			return r, ErrForbidden
+		}
+		r.CreatedAs = "officer"
+	default:
+		r.CreatedAs = "self"
+		r.UserID = &actor.User.ID
+	}
+	if r.CreatedAs != "self" {
+		if u, err := s.UserByEmail(ctx, r.Email); err == nil {
+			r.UserID = &u.ID
+		}
+	}
+	r.CreatedBy = &actor.User.ID
+	if err := conf.checkWindow(now); err != nil {
+		if !(in.OverrideDeadline && actor.IsStaff()) {
+			return r, err
+		}
+	}
+	r.CategoryID, r.Approver = cat.ID, cat.Approver
+	r.PriceCents = cat.PriceAt(now)
+	r.AmountDueCents = r.PriceCents
+	token := NewTicketToken()
+	r.TicketToken = &token
+
+	err = s.InTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &r.ID, `INSERT INTO registrations (conference_id, category_id, user_id, created_by, created_as, status,
+			first_name, last_name, email, phone, local_id, member_number, accessibility, interpretation, childcare_count,
+			childcare_ages, dietary, emergency_name, emergency_phone, approver, price_cents, amount_due_cents, ticket_token)
+			VALUES ($1,$2,$3,$4,$5,'submitted',$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22) RETURNING id`,
+			r.ConferenceID, r.CategoryID, r.UserID, r.CreatedBy, r.CreatedAs, r.FirstName, r.LastName, r.Email, r.Phone,
+			r.LocalID, r.MemberNumber, r.Accessibility, r.Interpretation, r.ChildcareCount, r.ChildcareAges, r.Dietary,
+			r.EmergencyName, r.EmergencyPhone, r.Approver, r.PriceCents, r.AmountDueCents, r.TicketToken)
+		if isUniqueViolation(err, "") {
+			return ErrDuplicate
+		}
+		if err != nil {
+			return err
+		}
+		r.Status = RegSubmitted
+		details := map[string]any{"created_as": r.CreatedAs, "category": cat.Slug, "price_cents": r.PriceCents}
+		if in.OverrideDeadline && actor.IsStaff() && conf.checkWindow(now) != nil {
+			details["deadline_override"] = true
+		}
+		if err := s.Audit(ctx, tx, actor.User.ID, "registration_submitted", "registration", r.ID, details); err != nil {
+			return err
+		}
+		for _, sid := range sessions {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO registration_sessions (registration_id, session_id) VALUES ($1, $2)`, r.ID, sid); err != nil {
+				return err
+			}
+		}
+		held, err := s.holdSeats(ctx, tx, &r)
+		if err != nil {
+			return err
+		}
+		if !held {
+			return s.Transition(ctx, tx, &r, RegWaitlisted, actor, map[string]any{"reason": "full"})
+		}
+		return s.evaluate(ctx, tx, &r, cat, local, actor)
+	})
+	if err != nil {
+		return r, err
+	}
+	return s.Registration(ctx, r.ID)
+}
+
+// localNumber accepts "4121", "Local 4121" or "4121 — Harbor City ...".
+func localNumber(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "Local "), "local ")
+	if i := strings.IndexAny(s, " —-"); i > 0 {
+		s = s[:i]
+	}
+	return strings.TrimSpace(s)
+}
+
+// checkWindow refuses registration outside the conference's window.
+func (c Conference) checkWindow(now time.Time) error {
+	switch {
+	case now.Before(c.RegistrationOpensAt):
+		return &ClosedError{Code: "registration_not_open", At: c.RegistrationOpensAt, Loc: c.Location()}
+	case !now.Before(c.RegistrationClosesAt):
+		return &ClosedError{Code: "registration_closed", At: c.RegistrationClosesAt, Loc: c.Location()}
+	}
+	return nil
+}
+
+// checkWorkshops validates the chosen sessions: workshops of this conference,
+// before workshop sign-up closes.
+func (s *Store) checkWorkshops(ctx context.Context, conf Conference, ids []int64, now time.Time, actor Actor, p Problems) ([]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if conf.WorkshopSignupClosesAt != nil && !now.Before(*conf.WorkshopSignupClosesAt) && !actor.IsStaff() {
+		p.Add("sessions", "Workshop sign-up has closed.")
+		return nil, nil
+	}
+	var found []AgendaSession
+	err := s.db.SelectContext(ctx, &found, `SELECT `+sessionColumns+` FROM agenda_sessions WHERE conference_id = $1 AND id = ANY($2)`, conf.ID, pq.Array(ids))
+	if err != nil {
+		return nil, err
+	}
+	if len(found) != len(dedupe(ids)) {
+		p.Add("sessions", "Choose workshops of this conference.")
+		return nil, nil
+	}
+	for i, a := range found {
+		for _, b := range found[i+1:] {
+			if a.StartsAt.Before(b.EndsAt) && b.StartsAt.Before(a.EndsAt) {
+				p.Add("sessions", "Two of the chosen workshops are at the same time: "+a.Title+" and "+b.Title+".")
+			}
+		}
+	}
+	return dedupe(ids), nil
+}
+
+func dedupe(ids []int64) []int64 {
+	seen := map[int64]bool{}
+	var out []int64
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// holdSeats takes a seat in the category, the conference and each chosen
+// workshop with conditional updates in the registration's transaction, so
+// concurrent registrations never oversell. It reports false, holding
+// nothing, when any of them is full.
+func (s *Store) holdSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (bool, error) {
+	steps := []struct {
+		query string
+		id    int64
+	}{
+		{`UPDATE categories SET taken = taken + 1 WHERE id = $1 AND (capacity IS NULL OR taken < capacity) RETURNING id`, r.CategoryID},
+		{`UPDATE conferences SET taken = taken + 1 WHERE id = $1 AND (capacity IS NULL OR taken < capacity) RETURNING id`, r.ConferenceID},
+	}
+	var sessionIDs []int64
+	if err := tx.SelectContext(ctx, &sessionIDs, `SELECT session_id FROM registration_sessions WHERE registration_id = $1 ORDER BY session_id`, r.ID); err != nil {
+		return false, err
+	}
+	for _, sid := range sessionIDs {
+		steps = append(steps, struct {
+			query string
+			id    int64
+		}{
+			`UPDATE agenda_sessions SET taken = taken + 1 WHERE id = $1 AND (capacity IS NULL OR taken < capacity) RETURNING id`, sid})
+	}
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT hold_seats`); err != nil {
+		return false, err
+	}
+	for _, st := range steps {
+		var id int64
+		err := tx.GetContext(ctx, &id, st.query, st.id)
+		if errors.Is(err, sql.ErrNoRows) {
+			_, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT hold_seats`)
+			return false, err
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE registrations SET holds_seat = true WHERE id = $1`, r.ID)
+	r.HoldsSeat = true
+	return true, err
+}
+
+// releaseSeats gives back what holdSeats took.
+func (s *Store) releaseSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) error {
+	if !r.HoldsSeat {
+		return nil
+	}
+	for _, q := range []string{
+		`UPDATE categories SET taken = taken - 1 WHERE id = $1 AND taken > 0`,
+		`UPDATE conferences SET taken = taken - 1 WHERE id = $1 AND taken > 0`,
+	} {
+		id := r.CategoryID
+		if strings.Contains(q, "conferences") {
+			id = r.ConferenceID
+		}
+		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE agenda_sessions SET taken = taken - 1 WHERE taken > 0 AND id IN
+		(SELECT session_id FROM registration_sessions WHERE registration_id = $1)`, r.ID); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE registrations SET holds_seat = false WHERE id = $1`, r.ID)
+	r.HoldsSeat = false
+	return err
+}
+
+// Verification outcomes, in words a member understands.
+const (
+	VerifyMatched         = "Your membership was verified against Local %s's roster."
+	VerifyNeedsOfficer    = "Waiting for Local %s's officers to approve: this registration type is credentialed by your local."
+	VerifyUnknownNumber   = "Waiting for Local %s's officers: member number %s is not on the local's roster."
+	VerifyWrongName       = "Waiting for Local %s's officers: the last name does not match the roster for member number %s."
+	VerifyLapsed          = "Waiting for Local %s's officers: the roster shows member number %s as not in good standing."
+	VerifyStaff           = "Waiting for conference staff to approve: %s registrations are approved by staff."
+	VerifyNoCheck         = "No membership check is needed for this registration type."
+	VerifyByOfficer       = "Registered by an officer of Local %s."
+	VerifyByStaff         = "Registered by conference staff."
+	VerifyNoLocalToDecide = "Waiting for conference staff to approve: no local was given."
+)
+
+// evaluate runs verification on a submitted registration and moves it on:
+// to approved (then confirmed or awaiting payment) or to pending.
+func (s *Store) evaluate(ctx context.Context, tx *sqlx.Tx, r *Registration, cat Category, local Local, actor Actor) error {
+	approve := false
+	var note string
+	var entryID *int64
+	match := false
+	if r.LocalID != nil && r.MemberNumber != "" {
+		e, err := s.RosterEntry(ctx, tx, *r.LocalID, r.MemberNumber)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			note = fmt.Sprintf(VerifyUnknownNumber, local.Number, r.MemberNumber)
+		case err != nil:
+			return err
+		case FoldName(e.LastName) != FoldName(r.LastName):
+			note = fmt.Sprintf(VerifyWrongName, local.Number, r.MemberNumber)
+			entryID = &e.ID
+		case e.Standing != "good":
+			note = fmt.Sprintf(VerifyLapsed, local.Number, r.MemberNumber)
+			entryID = &e.ID
+		default:
+			match, entryID = true, &e.ID
+			note = fmt.Sprintf(VerifyMatched, local.Number)
+		}
+	}
+	switch {
+	case r.CreatedAs == "staff":
+		approve, note = true, VerifyByStaff
+	case r.CreatedAs == "officer":
+		approve, note = true, fmt.Sprintf(VerifyByOfficer, local.Number)
+	case !cat.RequiresMembership && !cat.RequiresApproval:
+		approve, note = true, VerifyNoCheck
+	case cat.Approver == "staff":
+		note = fmt.Sprintf(VerifyStaff, cat.Name)
+	case match && cat.RequiresApproval:
+		note = fmt.Sprintf(VerifyNeedsOfficer, local.Number)
+	case match:
+		approve = true
+	case r.LocalID == nil:
+		note = VerifyNoLocalToDecide
+	}
+	if r.LocalID == nil && !approve {
+		r.Approver = "staff"
+	}
+	r.Verification, r.RosterEntryID = note, entryID
+	if _, err := tx.ExecContext(ctx, `UPDATE registrations SET verification = $2, roster_entry_id = $3, approver = $4 WHERE id = $1`,
+		r.ID, note, entryID, r.Approver); err != nil {
+		return err
+	}
+	if !approve {
+		return s.Transition(ctx, tx, r, RegPending, actor, map[string]any{"verification": note})
+	}
+	if r.CreatedAs != "self" {
+		if _, err := tx.ExecContext(ctx, `UPDATE registrations SET decided_by = $2, decided_at = now() WHERE id = $1`, r.ID, actor.User.ID); err != nil {
+			return err
+		}
+	}
+	if err := s.Transition(ctx, tx, r, RegApproved, actor, map[string]any{"verification": note}); err != nil {
+		return err
+	}
+	return s.settle(ctx, tx, r, actor)
+}
+
+// settle moves an approved registration to confirmed when nothing is owed,
+// else to awaiting payment.
+func (s *Store) settle(ctx context.Context, tx *sqlx.Tx, r *Registration, actor Actor) error {
+	if r.AmountDueCents <= 0 {
+		return s.Transition(ctx, tx, r, RegConfirmed, actor, nil)
+	}
+	return s.Transition(ctx, tx, r, RegAwaitingPayment, actor, map[string]any{"amount_due_cents": r.AmountDueCents})
+}
+
+// Transition moves a registration to another status, if the lifecycle allows
+// it, and records who did it. It is the only writer of the status column.
+func (s *Store) Transition(ctx context.Context, tx *sqlx.Tx, r *Registration, to string, actor Actor, details map[string]any) error {
+	allowed := false
+	for _, t := range transitions[r.Status] {
+		allowed = allowed || t == to
+	}
+	if !allowed {
+		return fmt.Errorf("%w: a %s registration cannot become %s", ErrConflict, r.Status, to)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE registrations SET status = $3, updated_at = now() WHERE id = $1 AND status = $2`, r.ID, r.Status, to)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("%w: the registration changed meanwhile", ErrConflict)
+	}
+	if details == nil {
+		details = map[string]any{}
+	}
+	details["from"] = r.Status
+	r.Status = to
+	return s.Audit(ctx, tx, actor.User.ID, "status_"+to, "registration", r.ID, details)
+}
+
+// Approve approves a pending registration (or, for staff only, a denied one).
+func (s *Store) Approve(ctx context.Context, id int64, actor Actor) (Registration, error) {
+	err := s.InTx(ctx, func(tx *sqlx.Tx) error {
+		r, err := s.registration(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if !actor.CanSee(r) && !actor.CanDecide(r) {
+			return ErrForbidden
+		}
+		if !actor.CanDecide(r) {
+			return ErrForbidden
+		}
+		switch r.Status {
+		case RegPending:
+		case RegDenied:
+			if !actor.IsStaff() {
+				return fmt.Errorf("%w: only conference staff can approve a denied registration", ErrForbidden)
+			}
+			held, err := s.holdSeats(ctx, tx, &r)
+			if err != nil {
+				return err
+			}
+			if !held {
+				return fmt.Errorf("%w: there is no seat left for this registration", ErrFull)
+			}
+		default:
+			return fmt.Errorf("%w: a %s registration cannot be approved", ErrConflict, r.Status)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE registrations SET decided_by = $2, decided_at = now(), denial_reason = '' WHERE id = $1`, id, actor.User.ID); err != nil {
+			return err
+		}
+		if err := s.Transition(ctx, tx, &r, RegApproved, actor, nil); err != nil {
+			return err
+		}
+		return s.settle(ctx, tx, &r, actor)
+	})
+	if err != nil {
+		return Registration{}, err
+	}
+	return s.Registration(ctx, id)
+}
+
+// Deny refuses a pending registration with a reason the member will read,
+// and frees its seat.
+func (s *Store) Deny(ctx context.Context, id int64, actor Actor, reason string) (Registration, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return Registration{}, &ValidationError{Fields: map[string]string{"reason": "Say why, so the member knows what to do."}}
+	}
+	if utf8.RuneCountInString(reason) > 1000 {
+		return Registration{}, &ValidationError{Fields: map[string]string{"reason": "Use at most 1000 characters."}}
+	}
+	err := s.InTx(ctx, func(tx *sqlx.Tx) error {
+		r, err := s.registration(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if !actor.CanDecide(r) {
+			return ErrForbidden
+		}
+		if r.Status != RegPending {
+			return fmt.Errorf("%w: a %s registration cannot be denied", ErrConflict, r.Status)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE registrations SET decided_by = $2, decided_at = now(), denial_reason = $3 WHERE id = $1`, id, actor.User.ID, reason); err != nil {
+			return err
+		}
+		if err := s.Transition(ctx, tx, &r, RegDenied, actor, map[string]any{"reason": reason}); err != nil {
+			return err
+		}
+		return s.releaseSeats(ctx, tx, &r)
+	})
+	if err != nil {
+		return Registration{}, err
+	}
+	return s.Registration(ctx, id)
+}
+
+// Cancel cancels a live registration at the request of its owner, an officer
+// of its local or staff, and frees its seat.
+func (s *Store) Cancel(ctx context.Context, id int64, actor Actor) (Registration, error) {
+	err := s.InTx(ctx, func(tx *sqlx.Tx) error {
+		r, err := s.registration(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if !actor.CanSee(r) {
+			return ErrForbidden
+		}
+		if !Active(r.Status) {
+			return fmt.Errorf("%w: this registration is already %s", ErrConflict, r.Status)
+		}
+		if err := s.Transition(ctx, tx, &r, RegCancelled, actor, nil); err != nil {
+			return err
+		}
+		return s.releaseSeats(ctx, tx, &r)
+	})
+	if err != nil {
+		return Registration{}, err
+	}
+	return s.Registration(ctx, id)
+}
+
+// RegistrationFilter narrows a conference's list.
+type RegistrationFilter struct {
+	LocalID *int64
+	Status  string
+}
+
+// ConferenceRegistrations lists a conference's registrations the actor may
+// see: staff all, officers their locals' only.
+func (s *Store) ConferenceRegistrations(ctx context.Context, conferenceID int64, f RegistrationFilter, actor Actor) ([]Registration, error) {
+	if !actor.IsStaff() {
+		if !actor.IsOfficer() {
+			return nil, ErrForbidden
+		}
+		if f.LocalID != nil && !actor.OfficerOfLocal(f.LocalID) {
+			return nil, ErrForbidden
+		}
+	}
+	var locals []int64
+	if !actor.IsStaff() {
+		locals = actor.LocalIDs()
+	}
+	var rs []Registration
+	err := s.db.SelectContext(ctx, &rs, registrationSelect+`
+		WHERE r.conference_id = $1 AND ($2::bigint IS NULL OR r.local_id = $2) AND ($3 = '' OR r.status = $3)
+		AND ($4::bigint[] IS NULL OR r.local_id = ANY($4))
+		ORDER BY l.number NULLS LAST, lower(r.last_name), lower(r.first_name), r.id`,
+		conferenceID, f.LocalID, f.Status, nullableArray(locals))
+	return rs, err
+}
+
+func nullableArray(ids []int64) any {
+	if ids == nil {
+		return nil
+	}
+	return pq.Array(ids)
+}
+
+// UserRegistrations lists a member's own registrations, newest conference first.
+func (s *Store) UserRegistrations(ctx context.Context, userID int64) ([]Registration, error) {
+	var rs []Registration
+	err := s.db.SelectContext(ctx, &rs, registrationSelect+` WHERE r.user_id = $1 ORDER BY c.starts_on DESC, r.id DESC`, userID)
+	return rs, err
+}
+
+// PendingForActor lists the pending registrations the actor can decide, per
+// conference in date order: an officer's locals, or everything for staff.
+func (s *Store) PendingForActor(ctx context.Context, actor Actor, conferenceID *int64) ([]Registration, error) {
+	var rs []Registration
+	err := s.db.SelectContext(ctx, &rs, registrationSelect+`
+		WHERE r.status = 'pending' AND ($1 OR (r.approver = 'officer' AND r.local_id = ANY($2)))
+		AND ($3::bigint IS NULL OR r.conference_id = $3)
+		ORDER BY c.starts_on, c.id, l.number NULLS LAST, r.created_at, r.id`,
+		actor.IsStaff(), pq.Array(actor.LocalIDs()), conferenceID)
+	return rs, err
+}
+
+// RegistrationSessions lists the workshops a registration signed up for.
+func (s *Store) RegistrationSessions(ctx context.Context, id int64) ([]AgendaSession, error) {
+	var as []AgendaSession
+	err := s.db.SelectContext(ctx, &as, `SELECT `+prefixed("a", sessionColumns)+` FROM agenda_sessions a
+		JOIN registration_sessions rs ON rs.session_id = a.id WHERE rs.registration_id = $1 ORDER BY a.starts_at`, id)
+	return as, err
+}
+
+func prefixed(alias, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, p := range parts {
+		parts[i] = alias + "." + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// crockford is Crockford's base32 alphabet: no I, L, O or U.
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// NewTicketToken returns 130 random bits as 26 Crockford base32 characters.
+func NewTicketToken() string {
+	b := make([]byte, 26)
+	rand.Read(b)
+	for i := range b {
+		b[i] = crockford[b[i]&31]
+	}
+	return string(b)
+}
