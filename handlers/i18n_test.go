@@ -25,6 +25,8 @@ func TestEverySpanishMessageExists(t *testing.T) {
 		regexp.MustCompile(`a\.T\(c, "((?:[^"\\]|\\.)+)"`),
 		regexp.MustCompile(`p\.Add\("[a-z_]+", "((?:[^"\\]|\\.)+)"\)`),
 		regexp.MustCompile(`a\.fail\(c, [^,]+, "[a-z_]+", "((?:[^"\\]|\\.)+)"\)`),
+		regexp.MustCompile(`(?m)^\s+Verify\w+\s*=\s*"((?:[^"\\]|\\.)+)"`),
+		regexp.MustCompile(`Fields: map\[string\]string\{"[a-z_]+": "((?:[^"\\]|\\.)+)"\}`),
 	}
 	var files []string
 	fs.WalkDir(templates.FS, ".", func(p string, d fs.DirEntry, err error) error {

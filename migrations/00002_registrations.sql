@@ -48,7 +48,10 @@ CREATE TABLE registrations (
     emergency_phone     text NOT NULL DEFAULT '',
     -- Verification: the roster line matched, and who must decide when it did not.
     roster_entry_id     bigint REFERENCES roster_entries(id) ON DELETE SET NULL,
+    -- The verification note's message (a catalog key) and its arguments, so
+    -- it can be shown in the reader's language.
     verification        text NOT NULL DEFAULT '',
+    verification_args   text[] NOT NULL DEFAULT '{}',
     approver            text NOT NULL DEFAULT 'officer' CHECK (approver IN ('officer', 'staff')),
     price_cents         bigint NOT NULL DEFAULT 0,
     amount_due_cents    bigint NOT NULL DEFAULT 0,

@@ -44,41 +44,42 @@ func Active(status string) bool { return status != RegCancelled && status != Reg
 
 // Registration is one person's registration for a conference.
 type Registration struct {
-	ID             int64      `db:"id"`
-	ConferenceID   int64      `db:"conference_id"`
-	CategoryID     int64      `db:"category_id"`
-	UserID         *int64     `db:"user_id"`
-	CreatedBy      *int64     `db:"created_by"`
-	CreatedAs      string     `db:"created_as"`
-	Status         string     `db:"status"`
-	FirstName      string     `db:"first_name"`
-	LastName       string     `db:"last_name"`
-	Email          string     `db:"email"`
-	Phone          string     `db:"phone"`
-	LocalID        *int64     `db:"local_id"`
-	MemberNumber   string     `db:"member_number"`
-	Accessibility  string     `db:"accessibility"`
-	Interpretation string     `db:"interpretation"`
-	ChildcareCount int        `db:"childcare_count"`
-	ChildcareAges  string     `db:"childcare_ages"`
-	Dietary        string     `db:"dietary"`
-	EmergencyName  string     `db:"emergency_name"`
-	EmergencyPhone string     `db:"emergency_phone"`
-	RosterEntryID  *int64     `db:"roster_entry_id"`
-	Verification   string     `db:"verification"`
-	Approver       string     `db:"approver"`
-	PriceCents     int64      `db:"price_cents"`
-	AmountDueCents int64      `db:"amount_due_cents"`
-	HoldsSeat      bool       `db:"holds_seat"`
-	DecidedBy      *int64     `db:"decided_by"`
-	DecidedAt      *time.Time `db:"decided_at"`
-	DenialReason   string     `db:"denial_reason"`
-	TicketToken    *string    `db:"ticket_token"`
-	BadgePrintedAt *time.Time `db:"badge_printed_at"`
-	CheckedInAt    *time.Time `db:"checked_in_at"`
-	CheckedInBy    *int64     `db:"checked_in_by"`
-	CreatedAt      time.Time  `db:"created_at"`
-	UpdatedAt      time.Time  `db:"updated_at"`
+	ID             int64          `db:"id"`
+	ConferenceID   int64          `db:"conference_id"`
+	CategoryID     int64          `db:"category_id"`
+	UserID         *int64         `db:"user_id"`
+	CreatedBy      *int64         `db:"created_by"`
+	CreatedAs      string         `db:"created_as"`
+	Status         string         `db:"status"`
+	FirstName      string         `db:"first_name"`
+	LastName       string         `db:"last_name"`
+	Email          string         `db:"email"`
+	Phone          string         `db:"phone"`
+	LocalID        *int64         `db:"local_id"`
+	MemberNumber   string         `db:"member_number"`
+	Accessibility  string         `db:"accessibility"`
+	Interpretation string         `db:"interpretation"`
+	ChildcareCount int            `db:"childcare_count"`
+	ChildcareAges  string         `db:"childcare_ages"`
+	Dietary        string         `db:"dietary"`
+	EmergencyName  string         `db:"emergency_name"`
+	EmergencyPhone string         `db:"emergency_phone"`
+	RosterEntryID  *int64         `db:"roster_entry_id"`
+	Verification   string         `db:"verification"`
+	VerifyArgs     pq.StringArray `db:"verification_args"`
+	Approver       string         `db:"approver"`
+	PriceCents     int64          `db:"price_cents"`
+	AmountDueCents int64          `db:"amount_due_cents"`
+	HoldsSeat      bool           `db:"holds_seat"`
+	DecidedBy      *int64         `db:"decided_by"`
+	DecidedAt      *time.Time     `db:"decided_at"`
+	DenialReason   string         `db:"denial_reason"`
+	TicketToken    *string        `db:"ticket_token"`
+	BadgePrintedAt *time.Time     `db:"badge_printed_at"`
+	CheckedInAt    *time.Time     `db:"checked_in_at"`
+	CheckedInBy    *int64         `db:"checked_in_by"`
+	CreatedAt      time.Time      `db:"created_at"`
+	UpdatedAt      time.Time      `db:"updated_at"`
 
 	// Joined for display.
 	ConferenceSlug  string  `db:"conference_slug"`
@@ -92,13 +93,25 @@ type Registration struct {
 	WaitlistPosition int `db:"waitlist_position"`
 }
 
+// VerificationMessage is the verification note in English.
+func (r Registration) VerificationMessage() string {
+	if len(r.VerifyArgs) == 0 {
+		return r.Verification
+	}
+	args := make([]any, len(r.VerifyArgs))
+	for i, a := range r.VerifyArgs {
+		args[i] = a
+	}
+	return fmt.Sprintf(r.Verification, args...)
+}
+
 // FullName is the attendee's name as printed.
 func (r Registration) FullName() string { return r.FirstName + " " + r.LastName }
 
 const registrationSelect = `SELECT r.id, r.conference_id, r.category_id, r.user_id, r.created_by, r.created_as, r.status,
 	r.first_name, r.last_name, r.email, r.phone, r.local_id, r.member_number, r.accessibility, r.interpretation,
 	r.childcare_count, r.childcare_ages, r.dietary, r.emergency_name, r.emergency_phone, r.roster_entry_id,
-	r.verification, r.approver, r.price_cents, r.amount_due_cents, r.holds_seat, r.decided_by, r.decided_at,
+	r.verification, r.verification_args, r.approver, r.price_cents, r.amount_due_cents, r.holds_seat, r.decided_by, r.decided_at,
 	r.denial_reason, r.ticket_token, r.badge_printed_at, r.checked_in_at, r.checked_in_by, r.created_at, r.updated_at,
 	c.slug AS conference_slug, c.title AS conference_title, k.slug AS category_slug, k.name AS category_name,
 	l.number AS local_number, l.name AS local_name, d.name AS decided_by_name,
@@ -513,59 +526,63 @@ const (
 func (s *Store) evaluate(ctx context.Context, tx *sqlx.Tx, r *Registration, cat Category, local Local, actor Actor) error {
 	approve := false
 	var note string
+	var args []string
 	var entryID *int64
 	match := false
 	if r.LocalID != nil && r.MemberNumber != "" {
 		e, err := s.RosterEntry(ctx, tx, *r.LocalID, r.MemberNumber)
 		switch {
 		case errors.Is(err, ErrNotFound):
-			note = fmt.Sprintf(VerifyUnknownNumber, local.Number, r.MemberNumber)
+			note, args = VerifyUnknownNumber, []string{local.Number, r.MemberNumber}
 		case err != nil:
 			return err
 		case FoldName(e.LastName) != FoldName(r.LastName):
-			note = fmt.Sprintf(VerifyWrongName, local.Number, r.MemberNumber)
+			note, args = VerifyWrongName, []string{local.Number, r.MemberNumber}
 			entryID = &e.ID
 		case e.Standing != "good":
-			note = fmt.Sprintf(VerifyLapsed, local.Number, r.MemberNumber)
+			note, args = VerifyLapsed, []string{local.Number, r.MemberNumber}
 			entryID = &e.ID
 		default:
 			match, entryID = true, &e.ID
-			note = fmt.Sprintf(VerifyMatched, local.Number)
+			note, args = VerifyMatched, []string{local.Number}
 		}
 	}
 	switch {
 	case r.CreatedAs == "staff":
-		approve, note = true, VerifyByStaff
+		approve, note, args = true, VerifyByStaff, nil
 	case r.CreatedAs == "officer":
-		approve, note = true, fmt.Sprintf(VerifyByOfficer, local.Number)
+		approve, note, args = true, VerifyByOfficer, []string{local.Number}
 	case !cat.RequiresMembership && !cat.RequiresApproval:
-		approve, note = true, VerifyNoCheck
+		approve, note, args = true, VerifyNoCheck, nil
 	case cat.Approver == "staff":
-		note = fmt.Sprintf(VerifyStaff, cat.Name)
+		note, args = VerifyStaff, []string{cat.Name}
 	case match && cat.RequiresApproval:
-		note = fmt.Sprintf(VerifyNeedsOfficer, local.Number)
+		note, args = VerifyNeedsOfficer, []string{local.Number}
 	case match:
 		approve = true
 	case r.LocalID == nil:
-		note = VerifyNoLocalToDecide
+		note, args = VerifyNoLocalToDecide, nil
 	}
 	if r.LocalID == nil && !approve {
 		r.Approver = "staff"
 	}
-	r.Verification, r.RosterEntryID = note, entryID
-	if _, err := tx.ExecContext(ctx, `UPDATE registrations SET verification = $2, roster_entry_id = $3, approver = $4 WHERE id = $1`,
-		r.ID, note, entryID, r.Approver); err != nil {
+	if args == nil {
+		args = []string{}
+	}
+	r.Verification, r.VerifyArgs, r.RosterEntryID = note, args, entryID
+	if _, err := tx.ExecContext(ctx, `UPDATE registrations SET verification = $2, verification_args = $3, roster_entry_id = $4, approver = $5 WHERE id = $1`,
+		r.ID, note, pq.Array(args), entryID, r.Approver); err != nil {
 		return err
 	}
 	if !approve {
-		return s.Transition(ctx, tx, r, RegPending, actor, map[string]any{"verification": note})
+		return s.Transition(ctx, tx, r, RegPending, actor, map[string]any{"verification": r.VerificationMessage()})
 	}
 	if r.CreatedAs != "self" {
 		if _, err := tx.ExecContext(ctx, `UPDATE registrations SET decided_by = $2, decided_at = now() WHERE id = $1`, r.ID, actor.User.ID); err != nil {
 			return err
 		}
 	}
-	if err := s.Transition(ctx, tx, r, RegApproved, actor, map[string]any{"verification": note}); err != nil {
+	if err := s.Transition(ctx, tx, r, RegApproved, actor, map[string]any{"verification": r.VerificationMessage()}); err != nil {
 		return err
 	}
 	return s.settle(ctx, tx, r, actor)

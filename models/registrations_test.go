@@ -120,8 +120,8 @@ func TestVerificationAgainstRoster(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.Status != tc.wantStatus || !strings.Contains(r.Verification, tc.wantMessage) {
-				t.Errorf("status %s (%q), want %s with %q", r.Status, r.Verification, tc.wantStatus, tc.wantMessage)
+			if r.Status != tc.wantStatus || !strings.Contains(r.VerificationMessage(), tc.wantMessage) {
+				t.Errorf("status %s (%q), want %s with %q", r.Status, r.VerificationMessage(), tc.wantStatus, tc.wantMessage)
 			}
 			if r.Status == models.RegPending && r.Approver != "officer" {
 				t.Errorf("pending on %s, want the local's officers", r.Approver)
@@ -136,8 +136,8 @@ func TestCategoryThatAlwaysNeedsApproval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Status != models.RegPending || !strings.Contains(r.Verification, "credentialed by your local") {
-		t.Fatalf("roster match in an approval category: %s %q", r.Status, r.Verification)
+	if r.Status != models.RegPending || !strings.Contains(r.VerificationMessage(), "credentialed by your local") {
+		t.Fatalf("roster match in an approval category: %s %q", r.Status, r.VerificationMessage())
 	}
 	if r.RosterEntryID == nil {
 		t.Error("the matching roster line was not recorded for the officer")
@@ -146,8 +146,8 @@ func TestCategoryThatAlwaysNeedsApproval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.Status != models.RegPending || w.Approver != "staff" || !strings.Contains(w.Verification, "conference staff") {
-		t.Fatalf("organizing-drive worker: %s %s %q", w.Status, w.Approver, w.Verification)
+	if w.Status != models.RegPending || w.Approver != "staff" || !strings.Contains(w.VerificationMessage(), "conference staff") {
+		t.Fatalf("organizing-drive worker: %s %s %q", w.Status, w.Approver, w.VerificationMessage())
 	}
 	if _, err := f.s.Approve(context.Background(), w.ID, f.officer); !errors.Is(err, models.ErrForbidden) {
 		t.Errorf("an officer approved a staff-approved registration: %v", err)
