@@ -115,7 +115,7 @@ func (c Conference) Input() ConferenceInput {
 		if t == nil {
 			return ""
 		}
-		return t.In(loc).Format(localTimeLayout)
+		return formLocal(*t, loc)
 	}
 	in := ConferenceInput{
 		Slug: c.Slug, Title: c.Title, TitleES: c.TitleES, Description: c.Description, DescriptionES: c.DescriptionES,
