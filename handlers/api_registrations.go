@@ -18,7 +18,7 @@ func (a *App) actor(c *gin.Context) (models.Actor, bool) {
 	if u == nil {
 		return models.Actor{}, false
 	}
-	act, err := a.Store.ActorFor(c, *u)
+	act, err := a.Store.ActorFor(c.Request.Context(), *u)
 	if err != nil {
 		a.serverError(c, err)
 		return act, false
@@ -34,7 +34,7 @@ func (a *App) registrationFor(c *gin.Context, act models.Actor) (models.Registra
 		a.notFound(c)
 		return models.Registration{}, false
 	}
-	r, err := a.Store.Registration(c, id)
+	r, err := a.Store.Registration(c.Request.Context(), id)
 	if err != nil {
 		a.modelError(c, err)
 		return r, false
@@ -123,7 +123,7 @@ func (a *App) apiRegister(c *gin.Context) {
 	if !bindJSON(c, &body) {
 		return
 	}
-	r, err := a.Store.Register(c, conf, body.input(), act, a.Now())
+	r, err := a.Store.Register(c.Request.Context(), conf, body.input(), act, a.Now())
 	if err != nil {
 		a.registrationError(c, err)
 		return
@@ -159,7 +159,7 @@ func reason(err error, def string) string {
 }
 
 func (a *App) apiMyRegistrations(c *gin.Context) {
-	rs, err := a.Store.UserRegistrations(c, currentUser(c).ID)
+	rs, err := a.Store.UserRegistrations(c.Request.Context(), currentUser(c).ID)
 	if err != nil {
 		a.serverError(c, err)
 		return
@@ -187,7 +187,7 @@ func (a *App) apiRegistration(c *gin.Context) {
 func (a *App) listFilter(c *gin.Context) (models.RegistrationFilter, bool) {
 	var f models.RegistrationFilter
 	if n := c.Query("local"); n != "" {
-		l, err := a.Store.LocalByNumber(c, n)
+		l, err := a.Store.LocalByNumber(c.Request.Context(), n)
 		if err != nil {
 			a.modelError(c, err)
 			return f, false
@@ -222,7 +222,7 @@ func (a *App) apiConferenceRegistrations(c *gin.Context) {
 	if !ok {
 		return
 	}
-	rs, err := a.Store.ConferenceRegistrations(c, conf.ID, f, act)
+	rs, err := a.Store.ConferenceRegistrations(c.Request.Context(), conf.ID, f, act)
 	if err != nil {
 		a.registrationError(c, err)
 		return
@@ -238,11 +238,11 @@ func (a *App) apiConferenceRegistrations(c *gin.Context) {
 func (a *App) decide(c *gin.Context, act models.Actor, id int64, action, denyReason string) (models.Registration, error) {
 	switch action {
 	case "approve":
-		return a.Store.Approve(c, id, act)
+		return a.Store.Approve(c.Request.Context(), id, act)
 	case "deny":
-		return a.Store.Deny(c, id, act, denyReason)
+		return a.Store.Deny(c.Request.Context(), id, act, denyReason)
 	default:
-		return a.Store.Cancel(c, id, act)
+		return a.Store.Cancel(c.Request.Context(), id, act)
 	}
 }
 
@@ -259,7 +259,7 @@ func (a *App) apiDecide(action string) gin.HandlerFunc {
 		}
 		// Someone who cannot see the registration learns nothing about it,
 		// not even whether their body was well formed.
-		if r, err := a.Store.Registration(c, id); err != nil {
+		if r, err := a.Store.Registration(c.Request.Context(), id); err != nil {
 			a.modelError(c, err)
 			return
 		} else if !act.CanSee(r) && !act.CanDecide(r) {

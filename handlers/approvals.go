@@ -31,7 +31,7 @@ func (a *App) approvals(c *gin.Context) {
 		a.forbidden(c)
 		return
 	}
-	rs, err := a.Store.PendingForActor(c, act, nil)
+	rs, err := a.Store.PendingForActor(c.Request.Context(), act, nil)
 	if err != nil {
 		a.serverError(c, err)
 		return
@@ -43,7 +43,7 @@ func (a *App) approvals(c *gin.Context) {
 		}
 		item := approvalItem{R: r}
 		if r.LocalID != nil && r.MemberNumber != "" {
-			if e, err := a.Store.RosterEntry(c, a.DB, *r.LocalID, r.MemberNumber); err == nil {
+			if e, err := a.Store.RosterEntry(c.Request.Context(), a.DB, *r.LocalID, r.MemberNumber); err == nil {
 				item.Roster = &e
 			}
 		}
@@ -74,7 +74,7 @@ func (a *App) bulkApprove(c *gin.Context) {
 	}
 	approved, refused := 0, 0
 	for _, id := range ids {
-		if _, err := a.Store.Approve(c, id, act); err != nil {
+		if _, err := a.Store.Approve(c.Request.Context(), id, act); err != nil {
 			refused++
 			continue
 		}
@@ -103,7 +103,7 @@ type delegationResult struct {
 }
 
 func (a *App) delegationLocal(c *gin.Context, act models.Actor) (models.Local, bool) {
-	l, err := a.Store.LocalByNumber(c, c.Param("number"))
+	l, err := a.Store.LocalByNumber(c.Request.Context(), c.Param("number"))
 	if err != nil {
 		a.modelError(c, err)
 		return l, false
@@ -117,7 +117,7 @@ func (a *App) delegationLocal(c *gin.Context, act models.Actor) (models.Local, b
 
 func (a *App) delegationView(c *gin.Context, l models.Local, act models.Actor) (delegationView, bool) {
 	v := delegationView{Local: l, Registered: map[string]string{}}
-	confs, err := a.Store.PublicConferences(c)
+	confs, err := a.Store.PublicConferences(c.Request.Context())
 	if err != nil {
 		a.serverError(c, err)
 		return v, false
@@ -134,7 +134,7 @@ func (a *App) delegationView(c *gin.Context, l models.Local, act models.Actor) (
 	if slug == "" {
 		return v, true
 	}
-	conf, err := a.Store.ConferenceBySlug(c, slug, act.IsStaff())
+	conf, err := a.Store.ConferenceBySlug(c.Request.Context(), slug, act.IsStaff())
 	if err != nil {
 		a.modelError(c, err)
 		return v, false
@@ -143,7 +143,7 @@ func (a *App) delegationView(c *gin.Context, l models.Local, act models.Actor) (
 		a.serverError(c, err)
 		return v, false
 	}
-	roster, err := a.Store.Roster(c, l.ID)
+	roster, err := a.Store.Roster(c.Request.Context(), l.ID)
 	if err != nil {
 		a.serverError(c, err)
 		return v, false
@@ -153,7 +153,7 @@ func (a *App) delegationView(c *gin.Context, l models.Local, act models.Actor) (
 			v.Members = append(v.Members, e)
 		}
 	}
-	regs, err := a.Store.ConferenceRegistrations(c, conf.ID, models.RegistrationFilter{LocalID: &l.ID}, act)
+	regs, err := a.Store.ConferenceRegistrations(c.Request.Context(), conf.ID, models.RegistrationFilter{LocalID: &l.ID}, act)
 	if err != nil {
 		a.serverError(c, err)
 		return v, false
@@ -226,7 +226,7 @@ func (a *App) registerDelegation(c *gin.Context) {
 		}
 		in := models.RegistrationInput{Category: c.PostForm("category"), FirstName: m.FirstName, LastName: m.LastName,
 			Email: email, Local: l.Number, MemberNumber: m.MemberNumber}
-		r, err := a.Store.Register(c, v.Conf.Conference, in, act, a.Now())
+		r, err := a.Store.Register(c.Request.Context(), v.Conf.Conference, in, act, a.Now())
 		res := delegationResult{Name: m.FirstName + " " + m.LastName}
 		switch {
 		case err == nil:

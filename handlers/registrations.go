@@ -58,7 +58,7 @@ func (a *App) registerView(c *gin.Context, conf models.Conference, act models.Ac
 			}
 		}
 	}
-	if v.Locals, err = a.Store.Locals(c); err != nil {
+	if v.Locals, err = a.Store.Locals(c.Request.Context()); err != nil {
 		return v, err
 	}
 	v.Open = v.Conf.WindowState == "open" || act.IsStaff()
@@ -100,7 +100,7 @@ func (a *App) register(c *gin.Context) {
 	}
 	f := formInput(c)
 	f.OverrideDeadline = act.IsStaff() && c.PostForm("override_deadline") != ""
-	r, err := a.Store.Register(c, conf, f.RegistrationInput, act, a.Now())
+	r, err := a.Store.Register(c.Request.Context(), conf, f.RegistrationInput, act, a.Now())
 	if err == nil {
 		setFlash(c, a.T(c, "Thank you. Your registration is received."))
 		c.Redirect(http.StatusSeeOther, "/registrations/"+strconv.FormatInt(r.ID, 10))
@@ -143,7 +143,7 @@ func (a *App) register(c *gin.Context) {
 
 // dashboard is the member's own registrations with what happens next.
 func (a *App) dashboard(c *gin.Context) {
-	rs, err := a.Store.UserRegistrations(c, currentUser(c).ID)
+	rs, err := a.Store.UserRegistrations(c.Request.Context(), currentUser(c).ID)
 	if err != nil {
 		a.serverError(c, err)
 		return
@@ -178,21 +178,21 @@ func (a *App) registrationPage(c *gin.Context) {
 	v := registrationView{R: r, CanDecide: act.CanDecide(r), IsOwner: r.UserID != nil && *r.UserID == act.User.ID,
 		ShowAdmin: act.IsStaff() || act.OfficerOfLocal(r.LocalID)}
 	var err error
-	if v.Conf, err = a.Store.ConferenceBySlug(c, r.ConferenceSlug, true); err != nil {
+	if v.Conf, err = a.Store.ConferenceBySlug(c.Request.Context(), r.ConferenceSlug, true); err != nil {
 		a.serverError(c, err)
 		return
 	}
-	if v.Sessions, err = a.Store.RegistrationSessions(c, r.ID); err != nil {
+	if v.Sessions, err = a.Store.RegistrationSessions(c.Request.Context(), r.ID); err != nil {
 		a.serverError(c, err)
 		return
 	}
 	if v.ShowAdmin {
-		if v.History, err = a.Store.History(c, "registration", r.ID); err != nil {
+		if v.History, err = a.Store.History(c.Request.Context(), "registration", r.ID); err != nil {
 			a.serverError(c, err)
 			return
 		}
 		if r.LocalID != nil && r.MemberNumber != "" {
-			if e, err := a.Store.RosterEntry(c, a.DB, *r.LocalID, r.MemberNumber); err == nil {
+			if e, err := a.Store.RosterEntry(c.Request.Context(), a.DB, *r.LocalID, r.MemberNumber); err == nil {
 				v.Roster = &e
 			}
 		}

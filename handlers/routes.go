@@ -106,7 +106,7 @@ func (a *App) Routes(opts ...RouteOption) *gin.Engine {
 func (a *App) healthz(c *gin.Context) { c.String(http.StatusOK, "ok") }
 
 func (a *App) readyz(c *gin.Context) {
-	if err := a.DB.PingContext(c); err != nil {
+	if err := a.DB.PingContext(c.Request.Context()); err != nil {
 		a.Log.Error("database not ready", "err", err)
 		c.String(http.StatusServiceUnavailable, "database unreachable")
 		return

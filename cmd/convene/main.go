@@ -96,6 +96,8 @@ func run(ctx context.Context, cmd string, args []string, cfg config.Config, log 
 		ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
+	// Background work; safe in every process (rows are claimed with SKIP LOCKED).
+	go store.RunJobs(ctx, time.Minute, log)
 	log.Info("convene is listening", "addr", cfg.Addr, "base_url", cfg.BaseURL)
 	select {
 	case err := <-errc:
