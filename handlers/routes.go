@@ -67,6 +67,8 @@ func (a *App) Routes(opts ...RouteOption) *gin.Engine {
 	staff.POST("/conferences/:slug/categories", a.createCategory)
 	staff.GET("/conferences/:slug/categories/:id/edit", a.editCategoryForm)
 	staff.POST("/conferences/:slug/categories/:id/edit", a.updateCategory)
+	staff.GET("/conferences/:slug/waitlist", a.waitlistPage)
+	staff.POST("/conferences/:slug/waitlist/:id", a.waitlistAction)
 	staff.GET("/conferences/:slug/sessions/new", a.newSessionForm)
 	staff.POST("/conferences/:slug/sessions", a.createSession)
 	staff.GET("/conferences/:slug/sessions/:id/edit", a.editSessionForm)
