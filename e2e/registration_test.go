@@ -84,10 +84,11 @@ func TestMemberRegistersOfficerApproves(t *testing.T) {
 	}
 	mustSee(t, ana.text("h1"), palTitle)
 	mustSee(t, ana.text("dl.facts"), "Open until")
-	// The conference page has no link to the registration form (reported to
-	// the lead), so Ana goes there by its address.
-	if status := ana.visit(formURL); status != 200 {
+	if status := ana.clickLink("Register"); status != 200 {
 		t.Fatalf("the registration form answered %d", status)
+	}
+	if loc := ana.location(); loc != formURL {
+		t.Errorf("Register led to %s, want %s", loc, formURL)
 	}
 	mustSee(t, ana.text("h1"), "Register")
 	ana.mustNotScrollSideways()
@@ -214,7 +215,12 @@ func TestMemberRegistersOfficerApproves(t *testing.T) {
 	if r.Status != models.RegAwaitingPayment || r.AmountDueCents == 0 {
 		t.Fatalf("after approval the registration is %s with %d cents due, want awaiting_payment with the price due", r.Status, r.AmountDueCents)
 	}
+	if r.PaymentDueAt == nil {
+		t.Fatal("an approved registration with money due has no payment deadline")
+	}
 	due := handlers.Money(r.AmountDueCents, r.ConferenceCurrency)
+	loc := srv.conference(t, palSlug).Location()
+	payBy := handlers.FormatInstant(*r.PaymentDueAt, loc, "en")
 	if status := ana.visit(srv.URL + "/me"); status != 200 {
 		t.Fatalf("/me answered %d", status)
 	}
@@ -226,7 +232,8 @@ func TestMemberRegistersOfficerApproves(t *testing.T) {
 		t.Errorf("dashboard status: got %q, want Awaiting payment", status)
 	}
 	mustSee(t, cards[0], palTitle, "Ana Cortés · Member delegate · Local 4121",
-		"Approved. Pay "+due+" to confirm your seat.", "Details", "Cancel registration")
+		"Approved. Pay "+due+" to confirm your seat. Pay by "+payBy+", or the seat goes to the next person on the waiting list.",
+		"Details", "Cancel registration")
 	mustNotSee(t, cards[0], "Waiting for approval", "Waiting for Local")
 	ana.mustNotScrollSideways()
 	ana.screenshot("dashboard-approved")
@@ -247,7 +254,8 @@ func TestMemberRegistersOfficerApproves(t *testing.T) {
 		t.Errorf("Spanish dashboard status: got %q, want Pago pendiente", status)
 	}
 	es := ana.text("li.reg")
-	mustSee(t, es, "Aprobada. Pague "+due+" para confirmar su lugar.", "Detalles", "Cancelar inscripción")
+	mustSee(t, es, "Aprobada. Pague "+due+" para confirmar su lugar.",
+		"Pague a más tardar el "+handlers.FormatInstant(*r.PaymentDueAt, loc, "es"), "Detalles", "Cancelar inscripción")
 	mustNotSee(t, es, "Awaiting payment", "Approved. Pay", "Details", "Cancel registration")
 	ana.mustNotScrollSideways()
 	ana.screenshot("dashboard-approved-es")
