@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"convene/models/rostercsv"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
@@ -162,28 +164,56 @@ func (s *Store) applyRoster(ctx context.Context, tx *sqlx.Tx, localID, actorID i
 	if err != nil {
 		return c, p, err
 	}
-	for _, r := range append(append([]rostercsv.Row{}, p.Add...), p.Update...) {
-		_, err := tx.ExecContext(ctx, `INSERT INTO roster_entries (local_id, member_number, first_name, last_name, email, standing)
-			VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (local_id, member_number) DO UPDATE SET first_name = EXCLUDED.first_name,
-				last_name = EXCLUDED.last_name, email = CASE WHEN EXCLUDED.email = '' THEN roster_entries.email ELSE EXCLUDED.email END,
-				standing = EXCLUDED.standing, updated_at = now()`,
-			localID, r.MemberNumber, r.FirstName, r.LastName, r.Email, r.Standing)
-		if err != nil {
-			return c, p, err
-		}
+	// Whole columns at a time: a roster of 50,000 members is three statements.
+	var add rosterColumnsOf
+	for _, r := range p.Add {
+		add.append(0, r)
 	}
-	for _, e := range p.Lapse {
-		if _, err := tx.ExecContext(ctx, `UPDATE roster_entries SET standing = 'lapsed', updated_at = now() WHERE id = $1`, e.ID); err != nil {
-			return c, p, err
-		}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO roster_entries (local_id, member_number, first_name, last_name, email, standing)
+		SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
+		localID, pq.Array(add.number), pq.Array(add.first), pq.Array(add.last), pq.Array(add.email), pq.Array(add.standing)); err != nil {
+		return c, p, err
+	}
+	// Updates go by id: the file may write a member number in another case.
+	var upd rosterColumnsOf
+	for i, r := range p.Update {
+		upd.append(p.Before[i].ID, r)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE roster_entries r SET first_name = u.first_name, last_name = u.last_name,
+			email = CASE WHEN u.email = '' THEN r.email ELSE u.email END, standing = u.standing, updated_at = now()
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, first_name, last_name, email, standing)
+		WHERE r.id = u.id`,
+		pq.Array(upd.id), pq.Array(upd.first), pq.Array(upd.last), pq.Array(upd.email), pq.Array(upd.standing)); err != nil {
+		return c, p, err
+	}
+	lapse := make([]int64, len(p.Lapse))
+	for i, e := range p.Lapse {
+		lapse[i] = e.ID
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE roster_entries SET standing = 'lapsed', updated_at = now() WHERE id = ANY($1::bigint[])`, pq.Array(lapse)); err != nil {
+		return c, p, err
 	}
 	c = RosterCounts{Added: len(p.Add), Updated: len(p.Update), Unchanged: p.Unchanged, Lapsed: len(p.Lapse), Errors: len(p.Errors)}
-	d := map[string]any{"added": c.Added, "updated": c.Updated, "lapsed": c.Lapsed, "errors": c.Errors}
+	d := map[string]any{"added": c.Added, "updated": c.Updated, "unchanged": c.Unchanged, "lapsed": c.Lapsed, "errors": c.Errors}
 	for k, v := range details {
 		d[k] = v
 	}
 	return c, p, s.Audit(ctx, tx, actorID, "roster_imported", "local", localID, d)
+}
+
+// rosterColumnsOf holds roster lines column by column, for unnest.
+type rosterColumnsOf struct {
+	id                                   []int64
+	number, first, last, email, standing []string
+}
+
+func (c *rosterColumnsOf) append(id int64, r rostercsv.Row) {
+	c.id = append(c.id, id)
+	c.number = append(c.number, r.MemberNumber)
+	c.first = append(c.first, r.FirstName)
+	c.last = append(c.last, r.LastName)
+	c.email = append(c.email, r.Email)
+	c.standing = append(c.standing, r.Standing)
 }
 
 // Why a kept upload cannot be applied.
@@ -275,6 +305,23 @@ func (s *Store) ApplyRosterUpload(ctx context.Context, localID, id, actorID int6
 		return err
 	})
 	return c, p, err
+}
+
+// AppliedUploadCounts says what applying one of a local's uploads did, from
+// the audit log; ErrNotFound when it has not been applied.
+func (s *Store) AppliedUploadCounts(ctx context.Context, localID, id int64) (RosterCounts, error) {
+	var c RosterCounts
+	var details []byte
+	err := s.db.GetContext(ctx, &details, `SELECT details FROM audit_log
+		WHERE entity = 'local' AND entity_id = $1 AND action = 'roster_imported' AND details->>'upload_id' = $2::text
+		ORDER BY id LIMIT 1`, localID, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, ErrNotFound
+	}
+	if err != nil {
+		return c, err
+	}
+	return c, json.Unmarshal(details, &c)
 }
 
 // TakeRosterUpload returns a local's upload from the last day and marks it

@@ -204,6 +204,14 @@ func TestRosterImport(t *testing.T) {
 		t.Errorf("audit: %d entries, last %v", len(h), last)
 	}
 
+	// A member number written in another case is the same member.
+	other2, _ := s.CreateLocal(ctx, models.LocalInput{Number: "5810", Name: "Central Valley"})
+	s.ApplyRoster(ctx, other2.ID, staff.User.ID, []byte("Card No.,First,Last\nA100,Ana,Ruiz\n"))
+	c, _, err = s.ApplyRoster(ctx, other2.ID, staff.User.ID, []byte("Card No.,First,Last\na100,Ana,Ruiz Soto\n"))
+	if all, _ := s.Roster(ctx, other2.ID); err != nil || c.Updated != 1 || len(all) != 1 || all[0].LastName != "Ruiz Soto" || all[0].MemberNumber != "A100" {
+		t.Errorf("member number in another case: %+v %+v %v", c, all, err)
+	}
+
 	found, _ := s.SearchRoster(ctx, l.ID, "cortés", "", 10)
 	if len(found) != 1 || found[0].FirstName != "Ana María" {
 		t.Errorf("search by last name: %+v", found)
