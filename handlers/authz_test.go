@@ -21,11 +21,16 @@ var publicRoutes = map[string]bool{
 // Routes for any signed-in member.
 var memberRoutes = map[string]bool{
 	"GET /account": true, "POST /account/password": true, "GET /api/v1/me": true,
+	"GET /api/v1/locals": true,
 }
 
 // Routes for admins only (staff who are not admins get 403 too).
 var adminRoutes = map[string]bool{
 	"PATCH /api/v1/users/:email": true,
+	"GET /admin":                 true, "POST /admin/locals": true, "GET /admin/locals/:number": true,
+	"POST /admin/locals/:number/officers": true, "POST /admin/locals/:number/officers/:id/remove": true,
+	"POST /admin/users/:id/staff": true, "POST /api/v1/locals": true, "POST /api/v1/locals/:number/officers": true,
+	"DELETE /api/v1/locals/:number/officers/:email": true,
 }
 
 func fillPath(p string) string {
