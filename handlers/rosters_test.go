@@ -524,6 +524,15 @@ func TestRosterPageFlow(t *testing.T) {
 	// The preview of an applied file sends the officer back to the roster.
 	mustContain(t, f.officer.follow(t, f.officer.get(loc)).body, "has been applied already")
 
+	// A preview left for more than a day is not applied.
+	r = f.officer.upload("/officer/locals/4121/roster/uploads", "april.csv", []byte(file))
+	late := r.Header().Get("Location")
+	f.ta.DB.MustExec(`UPDATE roster_imports SET created_at = now() - interval '2 days'`)
+	mustContain(t, f.officer.follow(t, f.officer.post(late+"/apply", nil)).body, "This upload is more than a day old.")
+	if n := f.imports(t, f.local); n != 2 {
+		t.Errorf("a stale upload was applied")
+	}
+
 	// Search and the lapsed filter.
 	r = f.officer.get("/officer/locals/4121/roster?q=cort")
 	mustContain(t, r.body, "Cortés, Ana María")

@@ -204,6 +204,20 @@ func TestRosterImport(t *testing.T) {
 		t.Errorf("audit: %d entries, last %v", len(h), last)
 	}
 
+	// An upload not applied within a day cannot be applied any more.
+	old, _ := s.SaveRosterUpload(ctx, l.ID, staff.User.ID, "old.csv", []byte(first))
+	s.DB().MustExec(`UPDATE roster_imports SET created_at = now() - interval '25 hours' WHERE id = $1`, old)
+	if _, _, err := s.ApplyRosterUpload(ctx, l.ID, old, staff.User.ID); !errors.Is(err, models.ErrUploadExpired) {
+		t.Errorf("day-old upload: %v", err)
+	}
+	if u, _ := s.RosterUploadByID(ctx, l.ID, old); !errors.Is(u.Usable(), models.ErrUploadExpired) {
+		t.Errorf("day-old upload usable: %v", u.Usable())
+	}
+	s.SaveRosterUpload(ctx, l.ID, staff.User.ID, "new.csv", []byte(first))
+	if _, err := s.RosterUploadByID(ctx, l.ID, old); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("a stale upload was kept: %v", err)
+	}
+
 	// A member number written in another case is the same member.
 	other2, _ := s.CreateLocal(ctx, models.LocalInput{Number: "5810", Name: "Central Valley"})
 	s.ApplyRoster(ctx, other2.ID, staff.User.ID, []byte("Card No.,First,Last\nA100,Ana,Ruiz\n"))
