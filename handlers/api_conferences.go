@@ -49,15 +49,15 @@ func (a *App) apiCreateConference(c *gin.Context) {
 	if !ok {
 		return
 	}
-	conf, err := a.Store.CreateConference(c, in)
+	conf, err := a.Store.CreateConference(c.Request.Context(), in)
 	if err == nil && status != "" && status != models.StatusDraft {
-		conf, err = a.Store.SetConferenceStatus(c, conf.ID, status)
+		conf, err = a.Store.SetConferenceStatus(c.Request.Context(), conf.ID, status)
 	}
 	if err != nil {
 		a.modelError(c, err)
 		return
 	}
-	a.Store.Audit(c, a.DB, currentUser(c).ID, "conference_created", "conference", conf.ID, map[string]any{"slug": conf.Slug})
+	a.Store.Audit(c.Request.Context(), a.DB, currentUser(c).ID, "conference_created", "conference", conf.ID, map[string]any{"slug": conf.Slug})
 	a.writeConference(c, http.StatusCreated, conf)
 }
 
@@ -71,15 +71,15 @@ func (a *App) apiUpdateConference(c *gin.Context) {
 	if !ok {
 		return
 	}
-	conf, err := a.Store.UpdateConference(c, conf.ID, in)
+	conf, err := a.Store.UpdateConference(c.Request.Context(), conf.ID, in)
 	if err == nil && status != "" && status != conf.Status {
-		conf, err = a.Store.SetConferenceStatus(c, conf.ID, status)
+		conf, err = a.Store.SetConferenceStatus(c.Request.Context(), conf.ID, status)
 	}
 	if err != nil {
 		a.modelError(c, err)
 		return
 	}
-	a.Store.Audit(c, a.DB, currentUser(c).ID, "conference_updated", "conference", conf.ID, map[string]any{"status": conf.Status})
+	a.Store.Audit(c.Request.Context(), a.DB, currentUser(c).ID, "conference_updated", "conference", conf.ID, map[string]any{"status": conf.Status})
 	a.writeConference(c, http.StatusOK, conf)
 }
 
@@ -157,7 +157,7 @@ func (a *App) apiCreateCategory(c *gin.Context) {
 	if !readCategory(c, &in) {
 		return
 	}
-	cat, err := a.Store.CreateCategory(c, conf, in)
+	cat, err := a.Store.CreateCategory(c.Request.Context(), conf, in)
 	if err != nil {
 		a.categoryError(c, err)
 		return
@@ -170,7 +170,7 @@ func (a *App) apiUpdateCategory(c *gin.Context) {
 	if !ok {
 		return
 	}
-	cats, err := a.Store.Categories(c, conf.ID)
+	cats, err := a.Store.Categories(c.Request.Context(), conf.ID)
 	if err != nil {
 		a.serverError(c, err)
 		return
@@ -183,7 +183,7 @@ func (a *App) apiUpdateCategory(c *gin.Context) {
 		if !readCategory(c, &in) {
 			return
 		}
-		cat, err = a.Store.UpdateCategory(c, conf, cat.ID, in)
+		cat, err = a.Store.UpdateCategory(c.Request.Context(), conf, cat.ID, in)
 		if err != nil {
 			a.categoryError(c, err)
 			return
@@ -217,7 +217,7 @@ func (a *App) apiCreateSession(c *gin.Context) {
 	if !readSession(c, &in) {
 		return
 	}
-	s, err := a.Store.CreateAgendaSession(c, conf, in)
+	s, err := a.Store.CreateAgendaSession(c.Request.Context(), conf, in)
 	if err != nil {
 		a.modelError(c, err)
 		return
@@ -235,7 +235,7 @@ func (a *App) apiUpdateSession(c *gin.Context) {
 		a.notFound(c)
 		return
 	}
-	s, err := a.Store.AgendaSession(c, conf.ID, id)
+	s, err := a.Store.AgendaSession(c.Request.Context(), conf.ID, id)
 	if err != nil {
 		a.modelError(c, err)
 		return
@@ -244,7 +244,7 @@ func (a *App) apiUpdateSession(c *gin.Context) {
 	if !readSession(c, &in) {
 		return
 	}
-	if s, err = a.Store.UpdateAgendaSession(c, conf, id, in); err != nil {
+	if s, err = a.Store.UpdateAgendaSession(c.Request.Context(), conf, id, in); err != nil {
 		a.modelError(c, err)
 		return
 	}

@@ -14,9 +14,9 @@ import (
 // the browser had before is ended, so a planted cookie cannot be reused.
 func (a *App) startSession(c *gin.Context, u models.User) error {
 	if old, err := c.Request.Cookie(sessionCookie); err == nil {
-		a.Store.DeleteSession(c, old.Value)
+		a.Store.DeleteSession(c.Request.Context(), old.Value)
 	}
-	tok, err := a.Store.CreateSession(c, u.ID)
+	tok, err := a.Store.CreateSession(c.Request.Context(), u.ID)
 	if err != nil {
 		return err
 	}
@@ -29,7 +29,7 @@ func (a *App) endSession(c *gin.Context) error {
 	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: a.Cfg.SecureCookies})
 	if tok := c.GetString(ctxToken); tok != "" {
-		return a.Store.DeleteSession(c, tok)
+		return a.Store.DeleteSession(c.Request.Context(), tok)
 	}
 	return nil
 }
@@ -54,7 +54,7 @@ func (a *App) signupForm(c *gin.Context) {
 
 func (a *App) signup(c *gin.Context) {
 	f := authForm{Email: c.PostForm("email"), Name: c.PostForm("name"), Next: c.PostForm("next")}
-	u, err := a.Store.CreateUser(c, f.Email, f.Name, c.PostForm("password"))
+	u, err := a.Store.CreateUser(c.Request.Context(), f.Email, f.Name, c.PostForm("password"))
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		p := a.newPage(c, a.T(c, "Create an account"))
@@ -82,7 +82,7 @@ func (a *App) loginForm(c *gin.Context) {
 
 func (a *App) login(c *gin.Context) {
 	f := authForm{Email: c.PostForm("email"), Next: c.PostForm("next")}
-	u, err := a.Store.Authenticate(c, f.Email, c.PostForm("password"), c.ClientIP())
+	u, err := a.Store.Authenticate(c.Request.Context(), f.Email, c.PostForm("password"), c.ClientIP())
 	if errors.Is(err, models.ErrBadCredential) || errors.Is(err, models.ErrThrottled) {
 		p := a.newPage(c, a.T(c, "Sign in"))
 		p.Form = f
@@ -120,7 +120,7 @@ func (a *App) accountPage(c *gin.Context) {
 
 func (a *App) changePassword(c *gin.Context) {
 	u := currentUser(c)
-	err := a.Store.ChangePassword(c, *u, c.PostForm("current_password"), c.PostForm("new_password"), c.GetString(ctxToken))
+	err := a.Store.ChangePassword(c.Request.Context(), *u, c.PostForm("current_password"), c.PostForm("new_password"), c.GetString(ctxToken))
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		p := a.newPage(c, a.T(c, "Your account"))
@@ -143,7 +143,7 @@ func (a *App) forgotForm(c *gin.Context) {
 // forgot sends a reset link. Until email sending exists the link is logged;
 // the answer is the same whether or not the account exists.
 func (a *App) forgot(c *gin.Context) {
-	u, tok, err := a.Store.CreatePasswordReset(c, c.PostForm("email"))
+	u, tok, err := a.Store.CreatePasswordReset(c.Request.Context(), c.PostForm("email"))
 	switch {
 	case err == nil:
 		a.Log.Info("password reset link (email not yet sent)", "request_id", requestID(c), "user_id", u.ID,
@@ -165,7 +165,7 @@ func (a *App) resetForm(c *gin.Context) {
 
 func (a *App) reset(c *gin.Context) {
 	tok := c.PostForm("token")
-	err := a.Store.ResetPassword(c, tok, c.PostForm("password"))
+	err := a.Store.ResetPassword(c.Request.Context(), tok, c.PostForm("password"))
 	var ve *models.ValidationError
 	p := a.newPage(c, a.T(c, "Choose a new password"))
 	p.Form = gin.H{"Token": tok}
@@ -197,7 +197,7 @@ func (a *App) apiSignup(c *gin.Context) {
 	if !bindJSON(c, &in) {
 		return
 	}
-	u, err := a.Store.CreateUser(c, in.Email, in.Name, in.Password)
+	u, err := a.Store.CreateUser(c.Request.Context(), in.Email, in.Name, in.Password)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) && strings.Contains(ve.Fields["email"], "already exists") {
 		apiError(c, http.StatusConflict, "duplicate", ve.Fields["email"])
@@ -219,7 +219,7 @@ func (a *App) apiLogin(c *gin.Context) {
 	if !bindJSON(c, &in) {
 		return
 	}
-	u, err := a.Store.Authenticate(c, in.Email, in.Password, c.ClientIP())
+	u, err := a.Store.Authenticate(c.Request.Context(), in.Email, in.Password, c.ClientIP())
 	switch {
 	case errors.Is(err, models.ErrBadCredential):
 		apiError(c, http.StatusUnauthorized, "bad_credentials", "The email or password is not right.")
@@ -258,7 +258,7 @@ func (a *App) apiUpdateUser(c *gin.Context) {
 	if !bindJSON(c, &in) {
 		return
 	}
-	u, err := a.Store.UserByEmail(c, c.Param("email"))
+	u, err := a.Store.UserByEmail(c.Request.Context(), c.Param("email"))
 	if err != nil {
 		a.modelError(c, err)
 		return
@@ -270,11 +270,11 @@ func (a *App) apiUpdateUser(c *gin.Context) {
 	if in.Admin != nil {
 		admin = *in.Admin
 	}
-	if err := a.Store.SetRoles(c, u.ID, staff, admin); err != nil {
+	if err := a.Store.SetRoles(c.Request.Context(), u.ID, staff, admin); err != nil {
 		a.serverError(c, err)
 		return
 	}
-	a.Store.Audit(c, a.DB, currentUser(c).ID, "roles_changed", "user", u.ID, map[string]any{"staff": staff || admin, "admin": admin})
-	u, _ = a.Store.UserByID(c, u.ID)
+	a.Store.Audit(c.Request.Context(), a.DB, currentUser(c).ID, "roles_changed", "user", u.ID, map[string]any{"staff": staff || admin, "admin": admin})
+	u, _ = a.Store.UserByID(c.Request.Context(), u.ID)
 	c.JSON(http.StatusOK, userJSON(u))
 }

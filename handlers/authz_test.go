@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -21,20 +22,23 @@ var publicRoutes = map[string]bool{
 // Routes for any signed-in member.
 var memberRoutes = map[string]bool{
 	"GET /account": true, "POST /account/password": true, "GET /api/v1/me": true,
+	"GET /me": true, "GET /conferences/:slug/register": true, "POST /conferences/:slug/register": true,
+	"GET /api/v1/me/registrations": true, "POST /api/v1/conferences/:slug/registrations": true,
 	"GET /api/v1/locals": true,
 }
 
 // Routes for admins only (staff who are not admins get 403 too).
 var adminRoutes = map[string]bool{
-	"PATCH /api/v1/users/:email": true,
-	"GET /admin":                 true, "POST /admin/locals": true, "GET /admin/locals/:number": true,
-	"POST /admin/locals/:number/officers": true, "POST /admin/locals/:number/officers/:id/remove": true,
-	"POST /admin/users/:id/staff": true, "POST /api/v1/locals": true, "POST /api/v1/locals/:number/officers": true,
+	"PATCH /api/v1/users/:email": true, "GET /admin": true, "POST /admin/locals": true,
+	"GET /admin/locals/:number": true, "POST /admin/locals/:number/officers": true,
+	"POST /admin/locals/:number/officers/:id/remove": true, "POST /admin/users/:id/staff": true,
+	"POST /api/v1/locals": true, "POST /api/v1/locals/:number/officers": true,
 	"DELETE /api/v1/locals/:number/officers/:email": true,
 }
 
-func fillPath(p string) string {
-	return strings.NewReplacer(":slug", "pal", ":id", "1", ":cat", "member-delegate", ":email", "someone@example.org").Replace(p)
+func fillPath(p string, regID int64) string {
+	return strings.NewReplacer(":slug", "pal", ":id", strconv.FormatInt(regID, 10), ":cat", "member-delegate",
+		":email", "someone@example.org", ":number", "4121").Replace(p)
 }
 
 // TestEveryRouteChecksItsRole walks the route table, so a new route cannot
@@ -47,13 +51,30 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 	anon := ta.client()
 	member := ta.signedIn("member@example.org", false, false)
 	staff := ta.signedIn("staff@example.org", true, false)
+	// A registration of somebody else's, so per-registration routes have
+	// something to refuse (not a 404).
+	ctx := t.Context()
+	if _, err := ta.Store.CreateCategory(ctx, conf, models.CategoryInput{Slug: "member-delegate", Name: "Member delegate", Price: "0"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ta.Store.CreateLocal(ctx, models.LocalInput{Number: "4121", Name: "Harbor City Academic Workers"}); err != nil {
+		t.Fatal(err)
+	}
+	ta.user("owner@example.org", true, false)
+	owner, _ := ta.Store.UserByEmail(ctx, "owner@example.org")
+	ownerActor, _ := ta.Store.ActorFor(ctx, owner)
+	reg, err := ta.Store.Register(ctx, conf, models.RegistrationInput{Category: "member-delegate", FirstName: "Olga", LastName: "Owner",
+		Email: "olga@example.org", Local: "4121"}, ownerActor, ta.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 	checked := 0
 	for _, rt := range ta.App.Routes().Routes() {
 		key := rt.Method + " " + rt.Path
 		if publicRoutes[key] {
 			continue
 		}
-		path := fillPath(rt.Path)
+		path := fillPath(rt.Path, reg.ID)
 		isAPI := strings.HasPrefix(path, "/api/")
 		send := func(c *client) response {
 			if isAPI {
@@ -87,6 +108,9 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 	after, err := ta.Store.ConferenceBySlug(t.Context(), "pal", true)
 	if err != nil || after.Title != conf.Title || after.Status != models.StatusDraft {
 		t.Errorf("refused requests changed the conference: %+v %v", after, err)
+	}
+	if got, _ := ta.Store.Registration(ctx, reg.ID); got.Status != reg.Status {
+		t.Errorf("refused requests changed the registration: %s -> %s", reg.Status, got.Status)
 	}
 	if u, _ := ta.Store.UserByEmail(t.Context(), "member@example.org"); u.IsStaff {
 		t.Error("a member made themself staff")

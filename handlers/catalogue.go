@@ -19,6 +19,8 @@ type ConferenceView struct {
 	WindowState string
 	Categories  []models.Category
 	Days        []models.Day
+	// WaitlistLength is filled on the conference's own page.
+	WaitlistLength int
 }
 
 // view prepares c for a page in lang.
@@ -45,7 +47,7 @@ func (a *App) view(c *gin.Context, conf models.Conference, lang string) Conferen
 
 // catalogue lists published conferences: upcoming first, past ones apart.
 func (a *App) catalogue(c *gin.Context) {
-	confs, err := a.Store.PublicConferences(c)
+	confs, err := a.Store.PublicConferences(c.Request.Context())
 	if err != nil {
 		a.serverError(c, err)
 		return
@@ -69,7 +71,7 @@ func (a *App) catalogue(c *gin.Context) {
 // conferenceFor loads the conference named in the URL; drafts are found only by staff.
 func (a *App) conferenceFor(c *gin.Context) (models.Conference, bool) {
 	u := currentUser(c)
-	conf, err := a.Store.ConferenceBySlug(c, c.Param("slug"), u != nil && u.IsStaff)
+	conf, err := a.Store.ConferenceBySlug(c.Request.Context(), c.Param("slug"), u != nil && u.IsStaff)
 	if err != nil {
 		a.modelError(c, err)
 		return conf, false
@@ -96,21 +98,22 @@ func (a *App) conferencePage(c *gin.Context) {
 func (a *App) fullView(c *gin.Context, conf models.Conference) (ConferenceView, error) {
 	v := a.view(c, conf, lang(c))
 	var err error
-	if v.Categories, err = a.Store.Categories(c, conf.ID); err != nil {
+	if v.Categories, err = a.Store.Categories(c.Request.Context(), conf.ID); err != nil {
 		return v, err
 	}
-	sessions, err := a.Store.AgendaSessions(c, conf.ID)
+	sessions, err := a.Store.AgendaSessions(c.Request.Context(), conf.ID)
 	if err != nil {
 		return v, err
 	}
 	v.Days = models.ByDay(sessions, v.Loc)
-	return v, nil
+	v.WaitlistLength, err = a.Store.WaitlistLength(c.Request.Context(), conf.ID)
+	return v, err
 }
 
 // API.
 
 func (a *App) apiConferences(c *gin.Context) {
-	confs, err := a.Store.PublicConferences(c)
+	confs, err := a.Store.PublicConferences(c.Request.Context())
 	if err != nil {
 		a.serverError(c, err)
 		return
@@ -131,17 +134,21 @@ func (a *App) apiConference(c *gin.Context) {
 }
 
 func (a *App) writeConference(c *gin.Context, status int, conf models.Conference) {
-	cats, err := a.Store.Categories(c, conf.ID)
+	cats, err := a.Store.Categories(c.Request.Context(), conf.ID)
 	if err != nil {
 		a.serverError(c, err)
 		return
 	}
-	sessions, err := a.Store.AgendaSessions(c, conf.ID)
+	sessions, err := a.Store.AgendaSessions(c.Request.Context(), conf.ID)
 	if err != nil {
 		a.serverError(c, err)
 		return
 	}
 	out := conferenceJSON(conf, a.Now())
+	if out["waitlist_length"], err = a.Store.WaitlistLength(c.Request.Context(), conf.ID); err != nil {
+		a.serverError(c, err)
+		return
+	}
 	cj := make([]gin.H, 0, len(cats))
 	for _, cat := range cats {
 		cj = append(cj, categoryJSON(cat))

@@ -23,7 +23,16 @@ func (a *App) fail(c *gin.Context, status int, code, message string) {
 		apiError(c, status, code, message)
 		return
 	}
-	p := a.newPage(c, a.T(c, "Something went wrong"))
+	title := "Something went wrong"
+	switch status {
+	case http.StatusForbidden:
+		title = "No access"
+	case http.StatusNotFound:
+		title = "Not found"
+	case http.StatusConflict, http.StatusUnprocessableEntity, http.StatusBadRequest:
+		title = "We could not do that"
+	}
+	p := a.newPage(c, a.T(c, title))
 	p.Data = gin.H{"Status": status, "Message": p.T(message)}
 	a.render(c, status, "error", p)
 	c.Abort()
@@ -60,3 +69,5 @@ func (a *App) modelError(c *gin.Context, err error) {
 func (a *App) notFound(c *gin.Context) {
 	a.fail(c, http.StatusNotFound, "not_found", "We could not find that page.")
 }
+
+func isErr(err, target error) bool { return errors.Is(err, target) }

@@ -147,7 +147,7 @@ func lang(c *gin.Context) string {
 // loadUser finds the signed-in user from the session cookie.
 func (a *App) loadUser(c *gin.Context) {
 	if ck, err := c.Request.Cookie(sessionCookie); err == nil && ck.Value != "" {
-		u, err := a.Store.SessionUser(c, ck.Value)
+		u, err := a.Store.SessionUser(c.Request.Context(), ck.Value)
 		switch {
 		case err == nil:
 			c.Set(ctxUser, &u)

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,6 +49,20 @@ func (p *Page) T(msg string, args ...any) string {
 	return msg
 }
 
+// Note translates a stored message template and fills in its arguments.
+func (p *Page) Note(msg string, args []string) string {
+	vals := make([]any, len(args))
+	for i, a := range args {
+		vals[i] = a
+	}
+	return p.T(msg, vals...)
+}
+
+// Instant writes t in the named zone and the page's language.
+func (p *Page) Instant(t time.Time, zone string) string {
+	return FormatInstant(t, models.Conference{TimeZone: zone}.Location(), p.Lang)
+}
+
 // Err is the translated message for a bad form field, or "".
 func (p *Page) Err(field string) string {
 	if msg, ok := p.Errors[field]; ok {
@@ -60,21 +75,7 @@ func (p *Page) Err(field string) string {
 func (p *Page) LangURL(lang string) string { return p.Path + "?lang=" + lang }
 
 var funcs = template.FuncMap{
-	"money": func(cents int64, currency string) string {
-		sym := "$"
-		switch strings.ToLower(currency) {
-		case "mxn":
-			sym = "MX$"
-		case "cad":
-			sym = "CA$"
-		case "eur":
-			sym = "€"
-		}
-		if cents%100 == 0 {
-			return fmt.Sprintf("%s%d", sym, cents/100)
-		}
-		return sym + models.FormatMoney(cents)
-	},
+	"money": Money,
 	"deref": func(p any) any {
 		switch v := p.(type) {
 		case *int:
@@ -89,6 +90,11 @@ var funcs = template.FuncMap{
 			if v != nil {
 				return *v
 			}
+		case *string:
+			if v != nil {
+				return *v
+			}
+			return ""
 		}
 		return nil
 	},
@@ -193,4 +199,29 @@ func takeFlash(c *gin.Context) string {
 	}
 	http.SetCookie(c.Writer, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1})
 	return urlUnescape(ck.Value)
+}
+
+// Money writes an amount for people: "$1,500" or "$12.50", "MX$1,500".
+func Money(cents int64, currency string) string {
+	sym := "$"
+	switch strings.ToLower(currency) {
+	case "mxn":
+		sym = "MX$"
+	case "cad":
+		sym = "CA$"
+	case "eur":
+		sym = "€"
+	}
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	whole := strconv.FormatInt(cents/100, 10)
+	for i := len(whole) - 3; i > 0; i -= 3 {
+		whole = whole[:i] + "," + whole[i:]
+	}
+	if cents%100 == 0 {
+		return sign + sym + whole
+	}
+	return fmt.Sprintf("%s%s%s.%02d", sign, sym, whole, cents%100)
 }

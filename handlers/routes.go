@@ -9,7 +9,9 @@ import (
 )
 
 // Routes is the one route table: every URL Convene answers is listed here.
-func (a *App) Routes() *gin.Engine {
+// Options exist for tests (see cache.go); production uses none.
+func (a *App) Routes(opts ...RouteOption) *gin.Engine {
+	o := buildOptions(opts)
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.RedirectTrailingSlash = true
@@ -22,7 +24,8 @@ func (a *App) Routes() *gin.Engine {
 	r.StaticFS("/static", http.FS(static.FS))
 
 	// Public pages.
-	r.GET("/", a.catalogue)
+	// The busiest page: anonymous visitors get it from a short-lived cache (cache.go).
+	r.GET("/", newPageCache(a, o.pageCacheTTL).anonymous, a.catalogue)
 	r.GET("/conferences/:slug", a.conferencePage)
 	r.GET("/signup", a.signupForm)
 	r.POST("/signup", a.signup)
@@ -33,6 +36,22 @@ func (a *App) Routes() *gin.Engine {
 	r.POST("/password/forgot", a.forgot)
 	r.GET("/password/reset", a.resetForm)
 	r.POST("/password/reset", a.reset)
+
+	// Registration, for members, officers and staff.
+	member := r.Group("", a.requireUser, noStore)
+	member.GET("/conferences/:slug/register", a.registerForm)
+	member.POST("/conferences/:slug/register", a.register)
+	member.GET("/me", a.dashboard)
+	member.GET("/registrations/:id", a.registrationPage)
+	member.POST("/registrations/:id/cancel", a.decidePage("cancel"))
+	member.POST("/registrations/:id/approve", a.decidePage("approve"))
+	member.POST("/registrations/:id/deny", a.decidePage("deny"))
+	// Staff get every registration, officers their locals' only.
+	member.GET("/staff/conferences/:slug/registrations.csv", a.exportCSV)
+	member.GET("/officer/approvals", a.approvals)
+	member.POST("/officer/approvals", a.bulkApprove)
+	member.GET("/officer/locals/:number/delegation", a.delegationForm)
+	member.POST("/officer/locals/:number/delegation", a.registerDelegation)
 
 	account := r.Group("/account", a.requireUser, noStore)
 	account.GET("", a.accountPage)
@@ -50,6 +69,9 @@ func (a *App) Routes() *gin.Engine {
 	staff.POST("/conferences/:slug/categories", a.createCategory)
 	staff.GET("/conferences/:slug/categories/:id/edit", a.editCategoryForm)
 	staff.POST("/conferences/:slug/categories/:id/edit", a.updateCategory)
+	staff.GET("/conferences/:slug/waitlist", a.waitlistPage)
+	staff.GET("/conferences/:slug/dashboard", a.dashboardPage)
+	staff.POST("/conferences/:slug/waitlist/:id", a.waitlistAction)
 	staff.GET("/conferences/:slug/sessions/new", a.newSessionForm)
 	staff.POST("/conferences/:slug/sessions", a.createSession)
 	staff.GET("/conferences/:slug/sessions/:id/edit", a.editSessionForm)
@@ -63,6 +85,15 @@ func (a *App) Routes() *gin.Engine {
 	api.GET("/me", a.requireUser, a.apiMe)
 	api.GET("/conferences", a.apiConferences)
 	api.GET("/conferences/:slug", a.apiConference)
+
+	apiMember := api.Group("", a.requireUser)
+	apiMember.POST("/conferences/:slug/registrations", a.apiRegister)
+	apiMember.GET("/conferences/:slug/registrations", a.apiConferenceRegistrations)
+	apiMember.GET("/me/registrations", a.apiMyRegistrations)
+	apiMember.GET("/registrations/:id", a.apiRegistration)
+	apiMember.POST("/registrations/:id/approve", a.apiDecide("approve"))
+	apiMember.POST("/registrations/:id/deny", a.apiDecide("deny"))
+	apiMember.POST("/registrations/:id/cancel", a.apiDecide("cancel"))
 
 	apiStaff := api.Group("", a.requireUser, a.requireStaff)
 	apiStaff.POST("/conferences", a.apiCreateConference)
@@ -102,7 +133,7 @@ func (a *App) Routes() *gin.Engine {
 func (a *App) healthz(c *gin.Context) { c.String(http.StatusOK, "ok") }
 
 func (a *App) readyz(c *gin.Context) {
-	if err := a.DB.PingContext(c); err != nil {
+	if err := a.DB.PingContext(c.Request.Context()); err != nil {
 		a.Log.Error("database not ready", "err", err)
 		c.String(http.StatusServiceUnavailable, "database unreachable")
 		return

@@ -11,7 +11,7 @@ import (
 )
 
 func (a *App) staffHome(c *gin.Context) {
-	confs, err := a.Store.AllConferences(c)
+	confs, err := a.Store.AllConferences(c.Request.Context())
 	if err != nil {
 		a.serverError(c, err)
 		return
@@ -35,8 +35,13 @@ func (a *App) staffConference(c *gin.Context) {
 		a.serverError(c, err)
 		return
 	}
+	flags, err := a.staffFlags(c, conf)
+	if err != nil {
+		a.serverError(c, err)
+		return
+	}
 	p := a.newPage(c, conf.Title)
-	p.Data = v
+	p.Data, p.Form = v, flags
 	a.render(c, http.StatusOK, "staff_conference", p)
 }
 
@@ -69,12 +74,12 @@ func (a *App) newConferenceForm(c *gin.Context) {
 
 func (a *App) createConference(c *gin.Context) {
 	in := conferenceForm(c)
-	conf, err := a.Store.CreateConference(c, in)
+	conf, err := a.Store.CreateConference(c.Request.Context(), in)
 	if err != nil {
 		a.renderInvalid(c, err, "conference_form", a.T(c, "New conference"), in, nil)
 		return
 	}
-	a.Store.Audit(c, a.DB, currentUser(c).ID, "conference_created", "conference", conf.ID, map[string]any{"slug": conf.Slug})
+	a.Store.Audit(c.Request.Context(), a.DB, currentUser(c).ID, "conference_created", "conference", conf.ID, map[string]any{"slug": conf.Slug})
 	setFlash(c, a.T(c, "Conference saved as a draft. Add its categories and agenda, then publish it."))
 	c.Redirect(http.StatusSeeOther, "/staff/conferences/"+conf.Slug)
 }
@@ -95,12 +100,12 @@ func (a *App) updateConference(c *gin.Context) {
 		return
 	}
 	in := conferenceForm(c)
-	updated, err := a.Store.UpdateConference(c, conf.ID, in)
+	updated, err := a.Store.UpdateConference(c.Request.Context(), conf.ID, in)
 	if err != nil {
 		a.renderInvalid(c, err, "conference_form", a.T(c, "Edit conference"), in, conf)
 		return
 	}
-	a.Store.Audit(c, a.DB, currentUser(c).ID, "conference_updated", "conference", conf.ID, nil)
+	a.Store.Audit(c.Request.Context(), a.DB, currentUser(c).ID, "conference_updated", "conference", conf.ID, nil)
 	setFlash(c, a.T(c, "Changes saved."))
 	c.Redirect(http.StatusSeeOther, "/staff/conferences/"+updated.Slug)
 }
@@ -110,12 +115,12 @@ func (a *App) setConferenceStatus(c *gin.Context) {
 	if !ok {
 		return
 	}
-	conf, err := a.Store.SetConferenceStatus(c, conf.ID, c.PostForm("status"))
+	conf, err := a.Store.SetConferenceStatus(c.Request.Context(), conf.ID, c.PostForm("status"))
 	if err != nil {
 		a.modelError(c, err)
 		return
 	}
-	a.Store.Audit(c, a.DB, currentUser(c).ID, "conference_status", "conference", conf.ID, map[string]any{"status": conf.Status})
+	a.Store.Audit(c.Request.Context(), a.DB, currentUser(c).ID, "conference_status", "conference", conf.ID, map[string]any{"status": conf.Status})
 	setFlash(c, a.T(c, "The conference is now %s.", a.T(c, conf.Status)))
 	c.Redirect(http.StatusSeeOther, "/staff/conferences/"+conf.Slug)
 }
@@ -143,7 +148,7 @@ func (a *App) createCategory(c *gin.Context) {
 		return
 	}
 	in := categoryForm(c)
-	if _, err := a.Store.CreateCategory(c, conf, in); err != nil {
+	if _, err := a.Store.CreateCategory(c.Request.Context(), conf, in); err != nil {
 		a.renderInvalid(c, err, "category_form", a.T(c, "New category"), in, conf)
 		return
 	}
@@ -166,7 +171,7 @@ func (a *App) editCategoryForm(c *gin.Context) {
 		a.notFound(c)
 		return
 	}
-	cat, err := a.Store.Category(c, conf.ID, id)
+	cat, err := a.Store.Category(c.Request.Context(), conf.ID, id)
 	if err != nil {
 		a.modelError(c, err)
 		return
@@ -187,7 +192,7 @@ func (a *App) updateCategory(c *gin.Context) {
 		return
 	}
 	in := categoryForm(c)
-	if _, err := a.Store.UpdateCategory(c, conf, id, in); err != nil {
+	if _, err := a.Store.UpdateCategory(c.Request.Context(), conf, id, in); err != nil {
 		a.renderInvalid(c, err, "category_form", a.T(c, "Edit category"), in, conf)
 		return
 	}
@@ -217,7 +222,7 @@ func (a *App) createSession(c *gin.Context) {
 		return
 	}
 	in := sessionForm(c)
-	if _, err := a.Store.CreateAgendaSession(c, conf, in); err != nil {
+	if _, err := a.Store.CreateAgendaSession(c.Request.Context(), conf, in); err != nil {
 		a.renderInvalid(c, err, "session_form", a.T(c, "New agenda session"), in, conf)
 		return
 	}
@@ -235,7 +240,7 @@ func (a *App) editSessionForm(c *gin.Context) {
 		a.notFound(c)
 		return
 	}
-	s, err := a.Store.AgendaSession(c, conf.ID, id)
+	s, err := a.Store.AgendaSession(c.Request.Context(), conf.ID, id)
 	if err != nil {
 		a.modelError(c, err)
 		return
@@ -256,7 +261,7 @@ func (a *App) updateSession(c *gin.Context) {
 		return
 	}
 	in := sessionForm(c)
-	if _, err := a.Store.UpdateAgendaSession(c, conf, id, in); err != nil {
+	if _, err := a.Store.UpdateAgendaSession(c.Request.Context(), conf, id, in); err != nil {
 		a.renderInvalid(c, err, "session_form", a.T(c, "Edit agenda session"), in, conf)
 		return
 	}

@@ -46,8 +46,8 @@ type SessionInput struct {
 // Input returns the session as form values.
 func (a AgendaSession) Input(conf Conference) SessionInput {
 	loc := conf.Location()
-	in := SessionInput{Title: a.Title, TitleES: a.TitleES, Kind: a.Kind, StartsAt: a.StartsAt.In(loc).Format(localTimeLayout),
-		EndsAt: a.EndsAt.In(loc).Format(localTimeLayout), Room: a.Room, Speakers: a.Speakers, Description: a.Description}
+	in := SessionInput{Title: a.Title, TitleES: a.TitleES, Kind: a.Kind, StartsAt: formLocal(a.StartsAt, loc),
+		EndsAt: formLocal(a.EndsAt, loc), Room: a.Room, Speakers: a.Speakers, Description: a.Description}
 	if a.Capacity != nil {
 		in.Capacity = itoa(*a.Capacity)
 	}

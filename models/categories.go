@@ -61,7 +61,7 @@ func (c Category) Input(conf Conference) CategoryInput {
 		in.EarlyPrice = FormatMoney(*c.EarlyPriceCents)
 	}
 	if c.EarlyUntil != nil {
-		in.EarlyUntil = c.EarlyUntil.In(conf.Location()).Format(localTimeLayout)
+		in.EarlyUntil = formLocal(*c.EarlyUntil, conf.Location())
 	}
 	if c.Capacity != nil {
 		in.Capacity = itoa(*c.Capacity)

@@ -226,7 +226,7 @@ func demoConferences() []demoConference {
 				DescriptionES: "Una llamada de una hora con el comité de negociación: dónde están las pláticas y qué sigue.",
 				TimeZone:      "America/Los_Angeles", Mode: "virtual", JoinURL: "https://meet.example.org/convene-town-hall",
 				Languages: "en,es", Currency: "usd"},
-			startIn: 12, days: 1, opensIn: -10, closesBy: 0,
+			startIn: 12, days: 1, opensIn: -10, closesBy: 1,
 			cats: []CategoryInput{free},
 			sessions: []demoSession{
 				{0, "18:00", "19:00", "Town hall with the bargaining committee", "Asamblea con el comité de negociación", "plenary", "Online", "Bargaining committee", ""},

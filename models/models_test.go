@@ -299,3 +299,19 @@ func TestPasswordLengthLimits(t *testing.T) {
 		t.Errorf("7-character password: %v", err)
 	}
 }
+
+// A conference re-saved from its own form keeps its deadlines to the second:
+// "registration is due Feb 5" stays 23:59:59, not 23:59:00.
+func TestFormRoundTripKeepsDeadlines(t *testing.T) {
+	c, err := validConference("round").Parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.Input().Parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.RegistrationClosesAt.Equal(c.RegistrationClosesAt) || !again.RegistrationOpensAt.Equal(c.RegistrationOpensAt) {
+		t.Errorf("round trip moved the window: %s -> %s", c.RegistrationClosesAt, again.RegistrationClosesAt)
+	}
+}

@@ -78,17 +78,22 @@ type Registration struct {
 	BadgePrintedAt *time.Time     `db:"badge_printed_at"`
 	CheckedInAt    *time.Time     `db:"checked_in_at"`
 	CheckedInBy    *int64         `db:"checked_in_by"`
+	WaitlistRank   *int64         `db:"waitlist_rank"`
+	ApprovedAt     *time.Time     `db:"approved_at"`
+	PaymentDueAt   *time.Time     `db:"payment_due_at"`
 	CreatedAt      time.Time      `db:"created_at"`
 	UpdatedAt      time.Time      `db:"updated_at"`
 
 	// Joined for display.
-	ConferenceSlug  string  `db:"conference_slug"`
-	ConferenceTitle string  `db:"conference_title"`
-	CategorySlug    string  `db:"category_slug"`
-	CategoryName    string  `db:"category_name"`
-	LocalNumber     *string `db:"local_number"`
-	LocalName       *string `db:"local_name"`
-	DecidedByName   *string `db:"decided_by_name"`
+	ConferenceSlug     string  `db:"conference_slug"`
+	ConferenceTitle    string  `db:"conference_title"`
+	ConferenceCurrency string  `db:"conference_currency"`
+	ConferenceZone     string  `db:"conference_zone"`
+	CategorySlug       string  `db:"category_slug"`
+	CategoryName       string  `db:"category_name"`
+	LocalNumber        *string `db:"local_number"`
+	LocalName          *string `db:"local_name"`
+	DecidedByName      *string `db:"decided_by_name"`
 	// WaitlistPosition is 1 for the first in line; 0 when not waitlisted.
 	WaitlistPosition int `db:"waitlist_position"`
 }
@@ -112,11 +117,11 @@ const registrationSelect = `SELECT r.id, r.conference_id, r.category_id, r.user_
 	r.first_name, r.last_name, r.email, r.phone, r.local_id, r.member_number, r.accessibility, r.interpretation,
 	r.childcare_count, r.childcare_ages, r.dietary, r.emergency_name, r.emergency_phone, r.roster_entry_id,
 	r.verification, r.verification_args, r.approver, r.price_cents, r.amount_due_cents, r.holds_seat, r.decided_by, r.decided_at,
-	r.denial_reason, r.ticket_token, r.badge_printed_at, r.checked_in_at, r.checked_in_by, r.created_at, r.updated_at,
-	c.slug AS conference_slug, c.title AS conference_title, k.slug AS category_slug, k.name AS category_name,
+	r.denial_reason, r.ticket_token, r.badge_printed_at, r.checked_in_at, r.checked_in_by, r.waitlist_rank, r.approved_at, r.payment_due_at, r.created_at, r.updated_at,
+	c.slug AS conference_slug, c.title AS conference_title, c.currency AS conference_currency, c.time_zone AS conference_zone, k.slug AS category_slug, k.name AS category_name,
 	l.number AS local_number, l.name AS local_name, d.name AS decided_by_name,
 	CASE WHEN r.status = 'waitlisted' THEN (SELECT count(*) FROM registrations w WHERE w.conference_id = r.conference_id
-		AND w.status = 'waitlisted' AND (w.created_at, w.id) <= (r.created_at, r.id)) ELSE 0 END AS waitlist_position
+		AND w.status = 'waitlisted' AND w.waitlist_rank <= r.waitlist_rank) ELSE 0 END AS waitlist_position
 	FROM registrations r
 	JOIN conferences c ON c.id = r.conference_id
 	JOIN categories k ON k.id = r.category_id
@@ -367,6 +372,9 @@ func (s *Store) Register(ctx context.Context, conf Conference, in RegistrationIn
 			return err
 		}
 		if !held {
+			if _, err := tx.ExecContext(ctx, `UPDATE registrations SET waitlist_rank = id WHERE id = $1`, r.ID); err != nil {
+				return err
+			}
 			return s.Transition(ctx, tx, &r, RegWaitlisted, actor, map[string]any{"reason": "full"})
 		}
 		return s.evaluate(ctx, tx, &r, cat, local, actor)
@@ -439,35 +447,35 @@ func dedupe(ids []int64) []int64 {
 	return out
 }
 
-// holdSeats takes a seat in the category, the conference and each chosen
-// workshop with conditional updates in the registration's transaction, so
-// concurrent registrations never oversell. It reports false, holding
-// nothing, when any of them is full.
+// seatGuard is the capacity condition in holdSeats. Tests switch it off to
+// show that the concurrency test detects overselling.
+var seatGuard = true
+
+func guarded(q string) string {
+	if seatGuard {
+		return q + ` AND (capacity IS NULL OR taken < capacity)`
+	}
+	return q
+}
+
+// holdSeats takes a seat in the category and the conference with
+// conditional updates in the registration's transaction, so concurrent
+// registrations never oversell. It reports false, holding nothing, when
+// either is full. Workshops are held one by one: a full workshop puts that
+// sign-up on the workshop's own waiting list, not the whole registration.
 func (s *Store) holdSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (bool, error) {
-	steps := []struct {
-		query string
-		id    int64
-	}{
-		{`UPDATE categories SET taken = taken + 1 WHERE id = $1 AND (capacity IS NULL OR taken < capacity) RETURNING id`, r.CategoryID},
-		{`UPDATE conferences SET taken = taken + 1 WHERE id = $1 AND (capacity IS NULL OR taken < capacity) RETURNING id`, r.ConferenceID},
-	}
-	var sessionIDs []int64
-	if err := tx.SelectContext(ctx, &sessionIDs, `SELECT session_id FROM registration_sessions WHERE registration_id = $1 ORDER BY session_id`, r.ID); err != nil {
-		return false, err
-	}
-	for _, sid := range sessionIDs {
-		steps = append(steps, struct {
-			query string
-			id    int64
-		}{
-			`UPDATE agenda_sessions SET taken = taken + 1 WHERE id = $1 AND (capacity IS NULL OR taken < capacity) RETURNING id`, sid})
-	}
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT hold_seats`); err != nil {
 		return false, err
 	}
-	for _, st := range steps {
+	for _, q := range []struct {
+		sql string
+		id  int64
+	}{
+		{guarded(`UPDATE categories SET taken = taken + 1 WHERE id = $1`) + ` RETURNING id`, r.CategoryID},
+		{guarded(`UPDATE conferences SET taken = taken + 1 WHERE id = $1`) + ` RETURNING id`, r.ConferenceID},
+	} {
 		var id int64
-		err := tx.GetContext(ctx, &id, st.query, st.id)
+		err := tx.GetContext(ctx, &id, q.sql, q.id)
 		if errors.Is(err, sql.ErrNoRows) {
 			_, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT hold_seats`)
 			return false, err
@@ -476,35 +484,142 @@ func (s *Store) holdSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (bo
 			return false, err
 		}
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE registrations SET holds_seat = true WHERE id = $1`, r.ID)
+	var sessionIDs []int64
+	if err := tx.SelectContext(ctx, &sessionIDs, `SELECT session_id FROM registration_sessions WHERE registration_id = $1 ORDER BY session_id`, r.ID); err != nil {
+		return false, err
+	}
+	for _, sid := range sessionIDs {
+		var id int64
+		err := tx.GetContext(ctx, &id, guarded(`UPDATE agenda_sessions SET taken = taken + 1 WHERE id = $1`)+` RETURNING id`, sid)
+		waitlisted := errors.Is(err, sql.ErrNoRows)
+		if err != nil && !waitlisted {
+			return false, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE registration_sessions SET waitlisted = $3,
+			waitlist_rank = CASE WHEN $3 THEN registration_id ELSE NULL END
+			WHERE registration_id = $1 AND session_id = $2`, r.ID, sid, waitlisted); err != nil {
+			return false, err
+		}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE registrations SET holds_seat = true, waitlist_rank = NULL WHERE id = $1`, r.ID)
 	r.HoldsSeat = true
 	return true, err
 }
 
-// releaseSeats gives back what holdSeats took.
-func (s *Store) releaseSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) error {
+// releaseSeats gives back what holdSeats took, then lets the first in line
+// for each freed workshop place and for the conference move on.
+func (s *Store) releaseSeats(ctx context.Context, tx *sqlx.Tx, r *Registration, actor Actor) error {
 	if !r.HoldsSeat {
-		return nil
+		_, err := tx.ExecContext(ctx, `UPDATE registration_sessions SET waitlisted = false, waitlist_rank = NULL WHERE registration_id = $1`, r.ID)
+		return err
 	}
-	for _, q := range []string{
-		`UPDATE categories SET taken = taken - 1 WHERE id = $1 AND taken > 0`,
-		`UPDATE conferences SET taken = taken - 1 WHERE id = $1 AND taken > 0`,
-	} {
-		id := r.CategoryID
-		if strings.Contains(q, "conferences") {
-			id = r.ConferenceID
-		}
-		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE categories SET taken = taken - 1 WHERE id = $1 AND taken > 0`, r.CategoryID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE conferences SET taken = taken - 1 WHERE id = $1 AND taken > 0`, r.ConferenceID); err != nil {
+		return err
+	}
+	var freed []int64
+	if err := tx.SelectContext(ctx, &freed, `UPDATE agenda_sessions SET taken = taken - 1 WHERE taken > 0 AND id IN
+		(SELECT session_id FROM registration_sessions WHERE registration_id = $1 AND NOT waitlisted) RETURNING id`, r.ID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE registrations SET holds_seat = false WHERE id = $1`, r.ID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE registration_sessions SET waitlisted = false, waitlist_rank = NULL WHERE registration_id = $1`, r.ID); err != nil {
+		return err
+	}
+	r.HoldsSeat = false
+	for _, sid := range freed {
+		if err := s.promoteWorkshop(ctx, tx, sid, actor); err != nil {
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE agenda_sessions SET taken = taken - 1 WHERE taken > 0 AND id IN
-		(SELECT session_id FROM registration_sessions WHERE registration_id = $1)`, r.ID); err != nil {
+	return s.promote(ctx, tx, r.ConferenceID, actor)
+}
+
+// promoteWorkshop gives a freed workshop place to the first sign-up in its line.
+func (s *Store) promoteWorkshop(ctx context.Context, tx *sqlx.Tx, sessionID int64, actor Actor) error {
+	var next struct {
+		RegistrationID int64 `db:"registration_id"`
+	}
+	err := tx.GetContext(ctx, &next, `SELECT rs.registration_id FROM registration_sessions rs
+		JOIN registrations r ON r.id = rs.registration_id
+		WHERE rs.session_id = $1 AND rs.waitlisted AND r.holds_seat
+		ORDER BY rs.waitlist_rank LIMIT 1 FOR UPDATE OF rs SKIP LOCKED`, sessionID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE registrations SET holds_seat = false WHERE id = $1`, r.ID)
-	r.HoldsSeat = false
-	return err
+	var id int64
+	err = tx.GetContext(ctx, &id, guarded(`UPDATE agenda_sessions SET taken = taken + 1 WHERE id = $1`)+` RETURNING id`, sessionID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE registration_sessions SET waitlisted = false, waitlist_rank = NULL
+		WHERE registration_id = $1 AND session_id = $2`, next.RegistrationID, sessionID); err != nil {
+		return err
+	}
+	return s.Audit(ctx, tx, actor.User.ID, "workshop_place_given", "registration", next.RegistrationID, map[string]any{"session_id": sessionID})
+}
+
+// promote moves waitlisted registrations of a conference on, first in line
+// first, while their seats can be held: a registration whose category is
+// still full keeps its place and the next one is tried.
+func (s *Store) promote(ctx context.Context, tx *sqlx.Tx, conferenceID int64, actor Actor) error {
+	var ids []int64
+	if err := tx.SelectContext(ctx, &ids, `SELECT id FROM registrations WHERE conference_id = $1 AND status = 'waitlisted'
+		ORDER BY waitlist_rank, id LIMIT 200 FOR UPDATE SKIP LOCKED`, conferenceID); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		var free bool
+		if err := tx.GetContext(ctx, &free, `SELECT capacity IS NULL OR taken < capacity FROM conferences WHERE id = $1`, conferenceID); err != nil {
+			return err
+		}
+		if !free {
+			return nil
+		}
+		r, err := s.registration(ctx, tx, id, false)
+		if err != nil {
+			return err
+		}
+		held, err := s.holdSeats(ctx, tx, &r)
+		if err != nil {
+			return err
+		}
+		if !held {
+			continue
+		}
+		if err := s.Transition(ctx, tx, &r, RegSubmitted, actor, map[string]any{"reason": "a seat freed"}); err != nil {
+			return err
+		}
+		if err := s.reevaluate(ctx, tx, &r, actor); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reevaluate runs verification again for a registration leaving the waiting list.
+func (s *Store) reevaluate(ctx context.Context, tx *sqlx.Tx, r *Registration, actor Actor) error {
+	var cat Category
+	if err := tx.GetContext(ctx, &cat, `SELECT `+categoryColumns+` FROM categories WHERE id = $1`, r.CategoryID); err != nil {
+		return err
+	}
+	var local Local
+	if r.LocalID != nil {
+		if err := tx.GetContext(ctx, &local, `SELECT `+localColumns+` FROM locals WHERE id = $1`, *r.LocalID); err != nil {
+			return err
+		}
+	}
+	return s.evaluate(ctx, tx, r, cat, local, actor)
 }
 
 // Verification outcomes, in words a member understands.
@@ -591,10 +706,32 @@ func (s *Store) evaluate(ctx context.Context, tx *sqlx.Tx, r *Registration, cat 
 // settle moves an approved registration to confirmed when nothing is owed,
 // else to awaiting payment.
 func (s *Store) settle(ctx context.Context, tx *sqlx.Tx, r *Registration, actor Actor) error {
+	var conf Conference
+	if err := tx.GetContext(ctx, &conf, `SELECT `+conferenceColumns+` FROM conferences WHERE id = $1`, r.ConferenceID); err != nil {
+		return err
+	}
+	now := time.Now()
+	due := PaymentDue(conf, now)
+	if _, err := tx.ExecContext(ctx, `UPDATE registrations SET approved_at = $2, payment_due_at = $3 WHERE id = $1`, r.ID, now, due); err != nil {
+		return err
+	}
+	r.ApprovedAt, r.PaymentDueAt = &now, due
 	if r.AmountDueCents <= 0 {
 		return s.Transition(ctx, tx, r, RegConfirmed, actor, nil)
 	}
 	return s.Transition(ctx, tx, r, RegAwaitingPayment, actor, map[string]any{"amount_due_cents": r.AmountDueCents})
+}
+
+// PaymentDue is when a registration approved at approvedAt must be paid:
+// the end of the day payment_due_days later, in the conference's zone; nil
+// when the conference sets no payment deadline.
+func PaymentDue(conf Conference, approvedAt time.Time) *time.Time {
+	if conf.PaymentDueDays == nil {
+		return nil
+	}
+	t := approvedAt.In(conf.Location())
+	due := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location()).AddDate(0, 0, *conf.PaymentDueDays+1).Add(-time.Second)
+	return &due
 }
 
 // Transition moves a registration to another status, if the lifecycle allows
@@ -692,7 +829,7 @@ func (s *Store) Deny(ctx context.Context, id int64, actor Actor, reason string) 
 		if err := s.Transition(ctx, tx, &r, RegDenied, actor, map[string]any{"reason": reason}); err != nil {
 			return err
 		}
-		return s.releaseSeats(ctx, tx, &r)
+		return s.releaseSeats(ctx, tx, &r, actor)
 	})
 	if err != nil {
 		return Registration{}, err
@@ -717,7 +854,7 @@ func (s *Store) Cancel(ctx context.Context, id int64, actor Actor) (Registration
 		if err := s.Transition(ctx, tx, &r, RegCancelled, actor, nil); err != nil {
 			return err
 		}
-		return s.releaseSeats(ctx, tx, &r)
+		return s.releaseSeats(ctx, tx, &r, actor)
 	})
 	if err != nil {
 		return Registration{}, err

@@ -88,3 +88,13 @@ func LoadZone(name string) (*time.Location, error) {
 	}
 	return time.LoadLocation(name)
 }
+
+// formLocal writes an instant for a datetime-local field in loc, with seconds
+// only when they are not zero, so a 23:59:59 deadline survives a re-save.
+func formLocal(t time.Time, loc *time.Location) string {
+	t = t.In(loc)
+	if t.Second() != 0 {
+		return t.Format("2006-01-02T15:04:05")
+	}
+	return t.Format(localTimeLayout)
+}

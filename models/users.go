@@ -20,13 +20,15 @@ import (
 
 // User is an account. Every user is a member; staff and admin are flags.
 type User struct {
-	ID           int64     `db:"id" json:"-"`
-	Email        string    `db:"email" json:"email"`
-	Name         string    `db:"name" json:"name"`
-	PasswordHash string    `db:"password_hash" json:"-"`
-	IsStaff      bool      `db:"is_staff" json:"staff"`
-	IsAdmin      bool      `db:"is_admin" json:"admin"`
-	CreatedAt    time.Time `db:"created_at" json:"-"`
+	ID           int64  `db:"id" json:"-"`
+	Email        string `db:"email" json:"email"`
+	Name         string `db:"name" json:"name"`
+	PasswordHash string `db:"password_hash" json:"-"`
+	IsStaff      bool   `db:"is_staff" json:"staff"`
+	IsAdmin      bool   `db:"is_admin" json:"admin"`
+	// IsOfficer is filled only by SessionUser, for the navigation.
+	IsOfficer bool      `db:"is_officer" json:"-"`
+	CreatedAt time.Time `db:"created_at" json:"-"`
 }
 
 // Password length limits; argon2id has no 72-byte limit, unlike bcrypt.

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"runtime/pprof"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Result is what one load run measured.
+type Result struct {
+	Requests int // answered with 200 during the measured phase
+	Errors   int // anything else: another status or a transport error
+	Elapsed  time.Duration
+	P50, P99 time.Duration
+}
+
+// Rate is successful requests per second.
+func (r Result) Rate() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Requests) / r.Elapsed.Seconds()
+}
+
+// Target is one HTTP request the load generator repeats.
+type Target struct {
+	Name   string
+	URL    string // must be on 127.0.0.1
+	Header http.Header
+}
+
+// Load is the shape of a load run: warm-up, then a measured phase, with
+// Clients concurrent keep-alive clients.
+type Load struct {
+	Clients  int
+	Warmup   time.Duration
+	Duration time.Duration
+	// CPUProfile, when set, receives a CPU profile of the whole process (server
+	// and load generator) during the measured phase: with Compare, the
+	// baseline's rounds too (tell them apart with pprof -focus).
+	CPUProfile string
+}
+
+// loopbackOnly refuses to connect anywhere but 127.0.0.1, so a bench can never
+// send traffic off the machine, whatever a URL or a proxy variable says.
+func loopbackOnly(network, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return err
+	}
+	if ap.Addr().Unmap() != netip.AddrFrom4([4]byte{127, 0, 0, 1}) {
+		return fmt.Errorf("bench: refusing to connect to %s: only 127.0.0.1 is allowed", address)
+	}
+	return nil
+}
+
+// newClient is an HTTP client whose connection pool holds one keep-alive
+// connection per concurrent client.
+func newClient(clients int) *http.Client {
+	d := &net.Dialer{Timeout: 5 * time.Second, Control: loopbackOnly}
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy:               nil, // never through a proxy
+			DialContext:         d.DialContext,
+			MaxIdleConns:        clients,
+			MaxIdleConnsPerHost: clients,
+			MaxConnsPerHost:     clients,
+			IdleConnTimeout:     time.Minute,
+			DisableCompression:  true,
+		},
+		Timeout:       30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// Run warms target up, then measures it.
+func (l Load) Run(ctx context.Context, t Target) (Result, error) {
+	client := newClient(l.Clients)
+	defer client.CloseIdleConnections()
+	if _, err := l.phase(ctx, client, t, l.Warmup); err != nil {
+		return Result{}, err
+	}
+	stop, err := l.startProfile()
+	if err != nil {
+		return Result{}, err
+	}
+	defer stop()
+	s, err := l.phase(ctx, client, t, l.Duration)
+	return s.result(), err
+}
+
+// Compare measures a target and its baseline for Duration each, in
+// alternating rounds of at most a second, so whatever else the machine is
+// doing meanwhile weighs on both alike and their ratio stays fair.
+func (l Load) Compare(ctx context.Context, t, base Target) (got, baseline Result, err error) {
+	tc, bc := newClient(l.Clients), newClient(l.Clients)
+	defer tc.CloseIdleConnections()
+	defer bc.CloseIdleConnections()
+	for _, w := range []struct {
+		c *http.Client
+		t Target
+	}{{bc, base}, {tc, t}} {
+		if _, err := l.phase(ctx, w.c, w.t, l.Warmup); err != nil {
+			return got, baseline, err
+		}
+	}
+	stop, err := l.startProfile()
+	if err != nil {
+		return got, baseline, err
+	}
+	defer stop()
+	var ts, bs sample
+	for left := l.Duration; left > 0; left -= time.Second {
+		round := min(left, time.Second)
+		s, err := l.phase(ctx, bc, base, round)
+		if err != nil {
+			return got, baseline, err
+		}
+		bs.add(s)
+		if s, err = l.phase(ctx, tc, t, round); err != nil {
+			return got, baseline, err
+		}
+		ts.add(s)
+	}
+	return ts.result(), bs.result(), nil
+}
+
+// startProfile starts the CPU profile if one is wanted; stop ends it.
+func (l Load) startProfile() (stop func(), err error) {
+	if l.CPUProfile == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(l.CPUProfile)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// sample is what one or more phases saw, before it is summed up.
+type sample struct {
+	lat      []time.Duration
+	ok, errs int
+	elapsed  time.Duration
+}
+
+func (s *sample) add(o sample) {
+	s.lat = append(s.lat, o.lat...)
+	s.ok += o.ok
+	s.errs += o.errs
+	s.elapsed += o.elapsed
+}
+
+func (s sample) result() Result {
+	slices.Sort(s.lat)
+	return Result{Requests: s.ok, Errors: s.errs, Elapsed: s.elapsed,
+		P50: percentile(s.lat, 0.50), P99: percentile(s.lat, 0.99)}
+}
+
+// phase runs Clients workers against t for d and merges what they saw.
+func (l Load) phase(ctx context.Context, client *http.Client, t Target, d time.Duration) (sample, error) {
+	tallies := make([]sample, l.Clients)
+	start := time.Now()
+	end := start.Add(d)
+	var wg sync.WaitGroup
+	for i := range tallies {
+		tl := &tallies[i]
+		tl.lat = make([]time.Duration, 0, 1<<12)
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				if !t0.Before(end) {
+					return
+				}
+				ok := get(ctx, client, t)
+				tl.lat = append(tl.lat, time.Since(t0))
+				if ok {
+					tl.ok++
+				} else if ctx.Err() == nil {
+					tl.errs++
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return sample{}, err
+	}
+	var s sample
+	for _, tl := range tallies {
+		s.add(tl)
+	}
+	s.elapsed = time.Since(start)
+	return s, nil
+}
+
+// get makes one request and reads the whole answer; true means a 200.
+func get(ctx context.Context, client *http.Client, t Target) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL, nil)
+	if err != nil {
+		return false
+	}
+	for k, vs := range t.Header {
+		req.Header[k] = vs
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return false
+	}
+	// Reading to EOF lets the connection be reused.
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return err == nil && resp.StatusCode == http.StatusOK
+}
+
+// fetch makes one request and returns the body, for checking a target answers
+// what it should before it is measured.
+func fetch(ctx context.Context, t Target) (int, string, error) {
+	client := newClient(1)
+	defer client.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	for k, vs := range t.Header {
+		req.Header[k] = vs
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, "", err
+	}
+	return resp.StatusCode, string(b), nil
+}
+
+// percentile reads the q-quantile from sorted latencies (nearest rank).
+func percentile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(q*float64(len(sorted))+0.5) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Row is one line of the bench table: what was measured, the baseline it is
+// compared with (measured in the same run, on the same machine) and the goal.
+type Row struct {
+	What     string
+	Got      Result
+	Baseline string
+	Base     Result
+	Goal     Goal
+	Note     string // what the row measured, for the line under the table
+}
+
+// Goal is what a row must reach to pass.
+type Goal struct {
+	Text string
+	Met  func(Row) bool
+}
+
+// atLeastOfBaseline is met when the row's rate is at least frac of its
+// baseline's rate.
+func atLeastOfBaseline(frac float64) Goal {
+	return Goal{
+		Text: fmt.Sprintf("≥ %.0f%% of baseline", frac*100),
+		Met:  func(r Row) bool { return r.Ratio() >= frac },
+	}
+}
+
+// Ratio is the row's rate as a fraction of its baseline's.
+func (r Row) Ratio() float64 {
+	if r.Base.Rate() == 0 {
+		return 0
+	}
+	return r.Got.Rate() / r.Base.Rate()
+}
+
+// Pass reports whether the goal is met with no errors on either side: a fast
+// error page is not a fast page.
+func (r Row) Pass() bool {
+	return r.Got.Errors == 0 && r.Base.Errors == 0 && r.Goal.Met != nil && r.Goal.Met(r)
+}
+
+// printTable writes the rows as a markdown table, then one line per row with
+// the counts behind the figures.
+func printTable(w io.Writer, rows []Row) {
+	fmt.Fprintln(w, "| what | rate | p50 | p99 | errors | baseline | baseline rate | ratio | goal | result |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---|---:|---:|---|---|")
+	for _, r := range rows {
+		result := "pass"
+		if !r.Pass() {
+			result = "**FAIL**"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %d | %s | %s | %.1f%% | %s | %s |\n",
+			r.What, rate(r.Got), ms(r.Got.P50), ms(r.Got.P99), r.Got.Errors,
+			r.Baseline, rate(r.Base), 100*r.Ratio(), r.Goal.Text, result)
+	}
+	fmt.Fprintln(w)
+	for _, r := range rows {
+		note := ""
+		if r.Note != "" {
+			note = " (" + r.Note + ")"
+		}
+		fmt.Fprintf(w, "- %s%s: %d requests in %s; baseline (%s): %d requests, p50 %s, p99 %s, %d errors\n",
+			r.What, note, r.Got.Requests+r.Got.Errors, r.Got.Elapsed.Round(time.Millisecond),
+			r.Baseline, r.Base.Requests+r.Base.Errors, ms(r.Base.P50), ms(r.Base.P99), r.Base.Errors)
+	}
+}
+
+func rate(r Result) string { return thousands(int64(r.Rate()+0.5)) + "/s" }
+
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+}
+
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, ch := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(ch)
+	}
+	return b.String()
+}

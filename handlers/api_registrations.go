@@ -1,0 +1,300 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"convene/models"
+
+	"github.com/gin-gonic/gin"
+)
+
+// actor loads who is acting, with the locals they are an officer of.
+func (a *App) actor(c *gin.Context) (models.Actor, bool) {
+	u := currentUser(c)
+	if u == nil {
+		return models.Actor{}, false
+	}
+	act, err := a.Store.ActorFor(c.Request.Context(), *u)
+	if err != nil {
+		a.serverError(c, err)
+		return act, false
+	}
+	return act, true
+}
+
+// registrationFor loads the registration in the URL if the actor may see it:
+// 404 when there is none, 403 when it is not theirs to see.
+func (a *App) registrationFor(c *gin.Context, act models.Actor) (models.Registration, bool) {
+	id, ok := pathID(c)
+	if !ok {
+		a.notFound(c)
+		return models.Registration{}, false
+	}
+	r, err := a.Store.Registration(c.Request.Context(), id)
+	if err != nil {
+		a.modelError(c, err)
+		return r, false
+	}
+	if !act.CanSee(r) {
+		a.fail(c, http.StatusForbidden, "forbidden", "You do not have access to this registration.")
+		return r, false
+	}
+	return r, true
+}
+
+// TicketURL is the QR code's text for a registration: BASE_URL/t/TOKEN.
+func (a *App) TicketURL(r models.Registration) string {
+	if r.TicketToken == nil {
+		return ""
+	}
+	return a.Cfg.BaseURL + "/t/" + *r.TicketToken
+}
+
+func (a *App) registrationJSON(r models.Registration) gin.H {
+	var ticket any
+	if r.Status == models.RegConfirmed {
+		ticket = a.TicketURL(r)
+	}
+	var waitPos any
+	if r.Status == models.RegWaitlisted {
+		waitPos = r.WaitlistPosition
+	}
+	return gin.H{
+		"id": r.ID, "conference": r.ConferenceSlug, "category": r.CategorySlug, "status": r.Status,
+		"waitlist_position": waitPos, "amount_due_cents": r.AmountDueCents, "price_cents": r.PriceCents,
+		"attendee": gin.H{"first_name": r.FirstName, "last_name": r.LastName, "email": r.Email, "phone": r.Phone},
+		"local":    r.LocalNumber, "member_number": r.MemberNumber,
+		"needs": gin.H{"accessibility": r.Accessibility, "interpretation": r.Interpretation, "childcare_count": r.ChildcareCount,
+			"childcare_ages": r.ChildcareAges, "dietary": r.Dietary},
+		"emergency_contact": gin.H{"name": r.EmergencyName, "phone": r.EmergencyPhone},
+		"verification":      r.VerificationMessage(), "approver": r.Approver, "denial_reason": r.DenialReason,
+		"created_as": r.CreatedAs, "ticket_url": ticket, "checked_in_at": r.CheckedInAt,
+		"created_at": r.CreatedAt, "updated_at": r.UpdatedAt,
+	}
+}
+
+type registrationBody struct {
+	Category string `json:"category"`
+	Attendee struct {
+		FirstName string `json:"first_name"`
+		LastName  string `json:"last_name"`
+		Email     string `json:"email"`
+		Phone     string `json:"phone"`
+	} `json:"attendee"`
+	Local        string  `json:"local"`
+	MemberNumber string  `json:"member_number"`
+	Sessions     []int64 `json:"sessions"`
+	Needs        struct {
+		Accessibility  string `json:"accessibility"`
+		Interpretation string `json:"interpretation"`
+		ChildcareCount int    `json:"childcare_count"`
+		ChildcareAges  string `json:"childcare_ages"`
+		Dietary        string `json:"dietary"`
+	} `json:"needs"`
+	EmergencyContact struct {
+		Name  string `json:"name"`
+		Phone string `json:"phone"`
+	} `json:"emergency_contact"`
+	OverrideDeadline bool `json:"override_deadline"`
+}
+
+func (b registrationBody) input() models.RegistrationInput {
+	return models.RegistrationInput{Category: b.Category, FirstName: b.Attendee.FirstName, LastName: b.Attendee.LastName,
+		Email: b.Attendee.Email, Phone: b.Attendee.Phone, Local: b.Local, MemberNumber: b.MemberNumber,
+		Accessibility: b.Needs.Accessibility, Interpretation: b.Needs.Interpretation, ChildcareCount: b.Needs.ChildcareCount,
+		ChildcareAges: b.Needs.ChildcareAges, Dietary: b.Needs.Dietary, EmergencyName: b.EmergencyContact.Name,
+		EmergencyPhone: b.EmergencyContact.Phone, Sessions: b.Sessions, OverrideDeadline: b.OverrideDeadline}
+}
+
+func (a *App) apiRegister(c *gin.Context) {
+	act, ok := a.actor(c)
+	if !ok {
+		return
+	}
+	conf, ok := a.conferenceFor(c)
+	if !ok {
+		return
+	}
+	var body registrationBody
+	if !bindJSON(c, &body) {
+		return
+	}
+	r, err := a.Store.Register(c.Request.Context(), conf, body.input(), act, a.Now())
+	if err != nil {
+		a.registrationError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, a.registrationJSON(r))
+}
+
+// registrationError maps the lifecycle's errors to statuses and plain messages.
+func (a *App) registrationError(c *gin.Context, err error) {
+	var closed *models.ClosedError
+	switch {
+	case errors.As(err, &closed):
+		a.fail(c, http.StatusConflict, closed.Code, closed.Error()+" "+a.T(c, "Contact the conference staff if you think this is a mistake."))
+	case errors.Is(err, models.ErrDuplicate):
+		a.fail(c, http.StatusConflict, "duplicate", "This person is already registered for this conference.")
+	case errors.Is(err, models.ErrForbidden):
+		a.fail(c, http.StatusForbidden, "forbidden", reason(err, "You can only act on registrations of your own local."))
+	case errors.Is(err, models.ErrFull):
+		a.fail(c, http.StatusConflict, "full", reason(err, "There is no seat left."))
+	case errors.Is(err, models.ErrConflict):
+		a.fail(c, http.StatusConflict, "conflict", reason(err, "This registration changed meanwhile; reload and try again."))
+	default:
+		a.modelError(c, err)
+	}
+}
+
+// reason is the sentence after "sentinel: " in a wrapped model error, or def.
+func reason(err error, def string) string {
+	if _, after, ok := strings.Cut(err.Error(), ": "); ok {
+		return strings.ToUpper(after[:1]) + after[1:] + "."
+	}
+	return def
+}
+
+func (a *App) apiMyRegistrations(c *gin.Context) {
+	rs, err := a.Store.UserRegistrations(c.Request.Context(), currentUser(c).ID)
+	if err != nil {
+		a.serverError(c, err)
+		return
+	}
+	out := make([]gin.H, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, a.registrationJSON(r))
+	}
+	c.JSON(http.StatusOK, gin.H{"registrations": out})
+}
+
+func (a *App) apiRegistration(c *gin.Context) {
+	act, ok := a.actor(c)
+	if !ok {
+		return
+	}
+	r, ok := a.registrationFor(c, act)
+	if !ok {
+		return
+	}
+	c.JSON(http.StatusOK, a.registrationJSON(r))
+}
+
+// listFilter reads ?local= and ?status= for a conference's registrations.
+func (a *App) listFilter(c *gin.Context) (models.RegistrationFilter, bool) {
+	var f models.RegistrationFilter
+	if n := c.Query("local"); n != "" {
+		l, err := a.Store.LocalByNumber(c.Request.Context(), n)
+		if err != nil {
+			a.modelError(c, err)
+			return f, false
+		}
+		f.LocalID = &l.ID
+	}
+	f.Status = c.Query("status")
+	switch f.Status {
+	case "", models.RegSubmitted, models.RegPending, models.RegApproved, models.RegAwaitingPayment, models.RegConfirmed,
+		models.RegWaitlisted, models.RegDenied, models.RegCancelled:
+	default:
+		a.fail(c, http.StatusBadRequest, "bad_request", "Unknown status: use pending, approved, awaiting_payment, confirmed, waitlisted, denied or cancelled.")
+		return f, false
+	}
+	return f, true
+}
+
+func (a *App) apiConferenceRegistrations(c *gin.Context) {
+	act, ok := a.actor(c)
+	if !ok {
+		return
+	}
+	if !act.IsStaff() && !act.IsOfficer() {
+		a.forbidden(c)
+		return
+	}
+	conf, ok := a.conferenceFor(c)
+	if !ok {
+		return
+	}
+	f, ok := a.listFilter(c)
+	if !ok {
+		return
+	}
+	rs, err := a.Store.ConferenceRegistrations(c.Request.Context(), conf.ID, f, act)
+	if err != nil {
+		a.registrationError(c, err)
+		return
+	}
+	out := make([]gin.H, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, a.registrationJSON(r))
+	}
+	c.JSON(http.StatusOK, gin.H{"registrations": out})
+}
+
+// decide runs approve, deny or cancel for the API and the pages.
+func (a *App) decide(c *gin.Context, act models.Actor, id int64, action, denyReason string) (models.Registration, error) {
+	switch action {
+	case "approve":
+		return a.Store.Approve(c.Request.Context(), id, act)
+	case "deny":
+		return a.Store.Deny(c.Request.Context(), id, act, denyReason)
+	default:
+		return a.Store.Cancel(c.Request.Context(), id, act)
+	}
+}
+
+func (a *App) apiDecide(action string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		act, ok := a.actor(c)
+		if !ok {
+			return
+		}
+		id, ok := pathID(c)
+		if !ok {
+			a.notFound(c)
+			return
+		}
+		// Someone who cannot see the registration learns nothing about it,
+		// not even whether their body was well formed.
+		if r, err := a.Store.Registration(c.Request.Context(), id); err != nil {
+			a.modelError(c, err)
+			return
+		} else if !act.CanSee(r) && !act.CanDecide(r) {
+			a.fail(c, http.StatusForbidden, "forbidden", "You do not have access to this registration.")
+			return
+		}
+		var body struct {
+			Reason string `json:"reason"`
+		}
+		if c.Request.ContentLength != 0 && !bindJSON(c, &body) {
+			return
+		}
+		r, err := a.decide(c, act, id, action, body.Reason)
+		if err != nil {
+			a.registrationError(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, a.registrationJSON(r))
+	}
+}
+
+func parseIDs(vals []string) []int64 {
+	var ids []int64
+	for _, v := range vals {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// deadlineText names a deadline in the conference's zone and the reader's language.
+func deadlineText(t *time.Time, conf models.Conference, lang string) string {
+	if t == nil {
+		return ""
+	}
+	return FormatInstant(*t, conf.Location(), lang)
+}

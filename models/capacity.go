@@ -1,0 +1,193 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// ExpireUnpaid cancels registrations still awaiting payment after their due
+// date and gives their seats to the waiting list. Rows are claimed with FOR
+// UPDATE SKIP LOCKED, so any number of app processes may run it at once and
+// each overdue registration is cancelled exactly once.
+func (s *Store) ExpireUnpaid(ctx context.Context, now time.Time) (int, error) {
+	total := 0
+	for {
+		n := 0
+		err := s.InTx(ctx, func(tx *sqlx.Tx) error {
+			var ids []int64
+			if err := tx.SelectContext(ctx, &ids, `SELECT id FROM registrations
+				WHERE status = 'awaiting_payment' AND payment_due_at <= $1
+				ORDER BY payment_due_at, id LIMIT 50 FOR UPDATE SKIP LOCKED`, now); err != nil {
+				return err
+			}
+			for _, id := range ids {
+				r, err := s.registration(ctx, tx, id, false)
+				if err != nil {
+					return err
+				}
+				if err := s.Transition(ctx, tx, &r, RegCancelled, System, map[string]any{"reason": "payment overdue"}); err != nil {
+					return err
+				}
+				if err := s.releaseSeats(ctx, tx, &r, System); err != nil {
+					return err
+				}
+			}
+			n = len(ids)
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < 50 {
+			return total, nil
+		}
+	}
+}
+
+// RunJobs runs background work every interval until ctx ends: expiring
+// unpaid registrations. Safe to run in every app process.
+func (s *Store) RunJobs(ctx context.Context, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		n, err := s.ExpireUnpaid(ctx, time.Now())
+		if err != nil && ctx.Err() == nil {
+			log.Error("expiring unpaid registrations failed", "err", err)
+		} else if n > 0 {
+			log.Info("unpaid registrations cancelled", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Waitlist lists a conference's waiting list in order.
+func (s *Store) Waitlist(ctx context.Context, conferenceID int64) ([]Registration, error) {
+	var rs []Registration
+	err := s.db.SelectContext(ctx, &rs, registrationSelect+` WHERE r.conference_id = $1 AND r.status = 'waitlisted' ORDER BY r.waitlist_rank, r.id`, conferenceID)
+	return rs, err
+}
+
+// WaitlistLength counts a conference's waiting list.
+func (s *Store) WaitlistLength(ctx context.Context, conferenceID int64) (int, error) {
+	var n int
+	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM registrations WHERE conference_id = $1 AND status = 'waitlisted'`, conferenceID)
+	return n, err
+}
+
+// MoveOnWaitlist swaps a waitlisted registration with its neighbour ahead
+// (up) or behind (down); staff only, audited.
+func (s *Store) MoveOnWaitlist(ctx context.Context, id int64, up bool, actor Actor) error {
+	if !actor.IsStaff() {
+		return ErrForbidden
+	}
+	return s.InTx(ctx, func(tx *sqlx.Tx) error {
+		var me struct {
+			ConferenceID int64 `db:"conference_id"`
+			Rank         int64 `db:"waitlist_rank"`
+		}
+		err := tx.GetContext(ctx, &me, `SELECT conference_id, waitlist_rank FROM registrations WHERE id = $1 AND status = 'waitlisted' FOR UPDATE`, id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: this registration is not on the waiting list", ErrConflict)
+		}
+		if err != nil {
+			return err
+		}
+		q := `SELECT id, waitlist_rank FROM registrations WHERE conference_id = $1 AND status = 'waitlisted' AND waitlist_rank < $2 ORDER BY waitlist_rank DESC LIMIT 1 FOR UPDATE`
+		if !up {
+			q = `SELECT id, waitlist_rank FROM registrations WHERE conference_id = $1 AND status = 'waitlisted' AND waitlist_rank > $2 ORDER BY waitlist_rank LIMIT 1 FOR UPDATE`
+		}
+		var other struct {
+			ID   int64 `db:"id"`
+			Rank int64 `db:"waitlist_rank"`
+		}
+		err = tx.GetContext(ctx, &other, q, me.ConferenceID, me.Rank)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // already first (or last)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE registrations SET waitlist_rank = CASE id WHEN $1 THEN $3::bigint ELSE $4::bigint END WHERE id IN ($1, $2)`,
+			id, other.ID, other.Rank, me.Rank); err != nil {
+			return err
+		}
+		dir := "down"
+		if up {
+			dir = "up"
+		}
+		return s.Audit(ctx, tx, actor.User.ID, "waitlist_moved", "registration", id, map[string]any{"direction": dir})
+	})
+}
+
+// PromoteNow moves one waitlisted registration on ahead of the line, if its
+// seats can be held; staff only, audited. ErrFull when there is no seat.
+func (s *Store) PromoteNow(ctx context.Context, id int64, actor Actor) (Registration, error) {
+	if !actor.IsStaff() {
+		return Registration{}, ErrForbidden
+	}
+	err := s.InTx(ctx, func(tx *sqlx.Tx) error {
+		r, err := s.registration(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if r.Status != RegWaitlisted {
+			return fmt.Errorf("%w: this registration is not on the waiting list", ErrConflict)
+		}
+		held, err := s.holdSeats(ctx, tx, &r)
+		if err != nil {
+			return err
+		}
+		if !held {
+			return fmt.Errorf("%w: there is no free seat in the conference or this registration type", ErrFull)
+		}
+		if err := s.Transition(ctx, tx, &r, RegSubmitted, actor, map[string]any{"reason": "moved on by staff"}); err != nil {
+			return err
+		}
+		return s.reevaluate(ctx, tx, &r, actor)
+	})
+	if err != nil {
+		return Registration{}, err
+	}
+	return s.Registration(ctx, id)
+}
+
+// PendingPastApprovalDeadline lists registrations still pending after the
+// conference's officer approval deadline, for staff to act on.
+func (s *Store) PendingPastApprovalDeadline(ctx context.Context, conf Conference, now time.Time) ([]Registration, error) {
+	if conf.ApprovalDeadline == nil || now.Before(*conf.ApprovalDeadline) {
+		return nil, nil
+	}
+	var rs []Registration
+	err := s.db.SelectContext(ctx, &rs, registrationSelect+` WHERE r.conference_id = $1 AND r.status = 'pending' ORDER BY r.created_at, r.id`, conf.ID)
+	return rs, err
+}
+
+// WorkshopSignup is one workshop a registration signed up for, and whether
+// it waits for a place.
+type WorkshopSignup struct {
+	AgendaSession
+	Waitlisted bool `db:"waitlisted"`
+	Position   int  `db:"position"`
+}
+
+// WorkshopSignups lists a registration's workshops with their waiting-list places.
+func (s *Store) WorkshopSignups(ctx context.Context, registrationID int64) ([]WorkshopSignup, error) {
+	var ws []WorkshopSignup
+	err := s.db.SelectContext(ctx, &ws, `SELECT `+prefixed("a", sessionColumns)+`, rs.waitlisted,
+		CASE WHEN rs.waitlisted THEN (SELECT count(*) FROM registration_sessions o WHERE o.session_id = rs.session_id
+			AND o.waitlisted AND o.waitlist_rank <= rs.waitlist_rank) ELSE 0 END AS position
+		FROM registration_sessions rs JOIN agenda_sessions a ON a.id = rs.session_id
+		WHERE rs.registration_id = $1 ORDER BY a.starts_at`, registrationID)
+	return ws, err
+}

@@ -1,0 +1,294 @@
+package models_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"convene/internal/testdb"
+	"convene/models"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// fastActors inserts n members directly (no password hashing) for races.
+func fastActors(t *testing.T, s *models.Store, prefix string, n int) []models.Actor {
+	t.Helper()
+	out := make([]models.Actor, n)
+	for i := range out {
+		var u models.User
+		err := s.DB().Get(&u, `INSERT INTO users (email, name, password_hash) VALUES ($1, $2, 'x')
+			RETURNING id, email, name, password_hash, is_staff, is_admin, created_at`, fmt.Sprintf("%s%03d@example.org", prefix, i), fmt.Sprintf("Member %d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = models.Actor{User: u}
+	}
+	return out
+}
+
+type rushResult struct {
+	held, waitlisted, oversold int
+	waitOrderOK                bool
+}
+
+// rush races one registration per actor into conf at once.
+func rush(t *testing.T, s *models.Store, conf models.Conference, actors []models.Actor, sessions []int64) {
+	t.Helper()
+	now := conf.RegistrationOpensAt.Add(time.Hour)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make(chan error, len(actors))
+	for i, a := range actors {
+		wg.Add(1)
+		go func(i int, a models.Actor) {
+			defer wg.Done()
+			<-start
+			_, err := s.Register(context.Background(), conf, models.RegistrationInput{Category: "open", FirstName: "Member",
+				LastName: fmt.Sprint(i), Email: a.User.Email, Sessions: sessions}, a, now)
+			errs <- err
+		}(i, a)
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("register during the rush: %v", err)
+		}
+	}
+}
+
+func rushConference(t *testing.T, s *models.Store, slug, capacity string, takenBefore int) models.Conference {
+	t.Helper()
+	ctx := context.Background()
+	in := validConference(slug)
+	in.Capacity = capacity
+	conf, err := s.CreateConference(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, _ = s.SetConferenceStatus(ctx, conf.ID, models.StatusPublished)
+	if _, err := s.CreateCategory(ctx, conf, models.CategoryInput{Slug: "open", Name: "Open", Price: "0"}); err != nil {
+		t.Fatal(err)
+	}
+	if takenBefore > 0 {
+		rush(t, s, conf, fastActors(t, s, slug+"-early", takenBefore), nil)
+	}
+	return conf
+}
+
+func conferenceOutcome(t *testing.T, s *models.Store, conf models.Conference, capacity int) rushResult {
+	t.Helper()
+	var rows []struct {
+		ID     int64  `db:"id"`
+		Status string `db:"status"`
+		Rank   *int64 `db:"waitlist_rank"`
+	}
+	if err := s.DB().Select(&rows, `SELECT id, status, waitlist_rank FROM registrations WHERE conference_id = $1 ORDER BY id`, conf.ID); err != nil {
+		t.Fatal(err)
+	}
+	var res rushResult
+	var ranks []int64
+	for _, r := range rows {
+		switch r.Status {
+		case models.RegConfirmed:
+			res.held++
+		case models.RegWaitlisted:
+			res.waitlisted++
+			ranks = append(ranks, *r.Rank)
+		}
+	}
+	var taken int
+	s.DB().Get(&taken, `SELECT taken FROM conferences WHERE id = $1`, conf.ID)
+	res.oversold = max(res.held-capacity, taken-capacity, 0)
+	// Rows are in arrival (id) order; their waiting-list ranks must be too.
+	res.waitOrderOK = sort.SliceIsSorted(ranks, func(i, j int) bool { return ranks[i] < ranks[j] })
+	return res
+}
+
+// TestRushForTheLastSeats races 200 members for the last 50 of 250 seats.
+// The control run switches the capacity guard off and must see overselling,
+// which shows the test can fail.
+func TestRushForTheLastSeats(t *testing.T) {
+	for _, guard := range []bool{true, false} {
+		t.Run(fmt.Sprintf("guard=%v", guard), func(t *testing.T) {
+			s := newStore(t)
+			conf := rushConference(t, s, "rush", "250", 200)
+			models.SetSeatGuard(guard)
+			defer models.SetSeatGuard(true)
+			rush(t, s, conf, fastActors(t, s, "racer", 200), nil)
+			res := conferenceOutcome(t, s, conf, 250)
+			if !guard {
+				if res.oversold == 0 {
+					t.Fatal("control: with the guard off the test saw no overselling, so it cannot detect it")
+				}
+				t.Logf("control run oversold by %d, as expected", res.oversold)
+				return
+			}
+			if res.held != 250 || res.waitlisted != 150 || res.oversold != 0 {
+				t.Errorf("held %d (want 250), waitlisted %d (want 150), oversold %d", res.held, res.waitlisted, res.oversold)
+			}
+			if !res.waitOrderOK {
+				t.Error("the waiting list is not in arrival order")
+			}
+			wl, _ := s.Waitlist(context.Background(), conf.ID)
+			for i, r := range wl {
+				if r.WaitlistPosition != i+1 {
+					t.Fatalf("waitlist entry %d has position %d", i, r.WaitlistPosition)
+				}
+			}
+		})
+	}
+}
+
+func TestRushForATenPlaceWorkshop(t *testing.T) {
+	for _, guard := range []bool{true, false} {
+		t.Run(fmt.Sprintf("guard=%v", guard), func(t *testing.T) {
+			s := newStore(t)
+			conf := rushConference(t, s, "ws", "", 0)
+			ws, err := s.CreateAgendaSession(context.Background(), conf, models.SessionInput{Title: "Stewards' council", Kind: "workshop",
+				StartsAt: "2027-03-05T14:00", EndsAt: "2027-03-05T15:30", Capacity: "10"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			models.SetSeatGuard(guard)
+			defer models.SetSeatGuard(true)
+			rush(t, s, conf, fastActors(t, s, "ws", 200), []int64{ws.ID})
+			var held, waiting, taken int
+			s.DB().Get(&held, `SELECT count(*) FROM registration_sessions WHERE session_id = $1 AND NOT waitlisted`, ws.ID)
+			s.DB().Get(&waiting, `SELECT count(*) FROM registration_sessions WHERE session_id = $1 AND waitlisted`, ws.ID)
+			s.DB().Get(&taken, `SELECT taken FROM agenda_sessions WHERE id = $1`, ws.ID)
+			if !guard {
+				if held <= 10 && taken <= 10 {
+					t.Fatal("control: with the guard off the workshop was not oversold, so the test cannot detect it")
+				}
+				return
+			}
+			if held != 10 || taken != 10 || waiting != 190 {
+				t.Errorf("workshop held %d (taken %d), waitlisted %d; want 10 and 190", held, taken, waiting)
+			}
+			var regIDs []int64
+			s.DB().Select(&regIDs, `SELECT registration_id FROM registration_sessions WHERE session_id = $1 AND waitlisted ORDER BY waitlist_rank`, ws.ID)
+			if !sort.SliceIsSorted(regIDs, func(i, j int) bool { return regIDs[i] < regIDs[j] }) {
+				t.Error("the workshop's waiting list is not in arrival order")
+			}
+			// A freed place goes to the first in the workshop's line.
+			var first, leaving int64
+			s.DB().Get(&leaving, `SELECT registration_id FROM registration_sessions WHERE session_id = $1 AND NOT waitlisted LIMIT 1`, ws.ID)
+			first = regIDs[0]
+			if _, err := s.Cancel(context.Background(), leaving, models.Actor{User: models.User{ID: 1, IsStaff: true}}); err != nil {
+				t.Fatal(err)
+			}
+			var nowWaiting bool
+			s.DB().Get(&nowWaiting, `SELECT waitlisted FROM registration_sessions WHERE session_id = $1 AND registration_id = $2`, ws.ID, first)
+			if nowWaiting {
+				t.Error("the first in the workshop's line did not get the freed place")
+			}
+		})
+	}
+}
+
+func TestSeatFreedGoesToFirstInLine(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	conf := rushConference(t, s, "fifo", "2", 2)
+	late := fastActors(t, s, "late", 3)
+	for _, a := range late {
+		rush(t, s, conf, []models.Actor{a}, nil)
+	}
+	wl, _ := s.Waitlist(ctx, conf.ID)
+	if len(wl) != 3 {
+		t.Fatalf("waitlist %d", len(wl))
+	}
+	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
+	// Staff move the third up to second.
+	if err := s.MoveOnWaitlist(ctx, wl[2].ID, true, staff); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MoveOnWaitlist(ctx, wl[2].ID, true, late[0]); err == nil {
+		t.Error("a member reordered the waiting list")
+	}
+	var holder int64
+	s.DB().Get(&holder, `SELECT id FROM registrations WHERE conference_id = $1 AND status = 'confirmed' ORDER BY id LIMIT 1`, conf.ID)
+	if _, err := s.Cancel(ctx, holder, staff); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := s.Registration(ctx, wl[0].ID)
+	if first.Status != models.RegConfirmed {
+		t.Errorf("first in line: %s, want confirmed", first.Status)
+	}
+	wl2, _ := s.Waitlist(ctx, conf.ID)
+	if len(wl2) != 2 || wl2[0].ID != wl[2].ID || wl2[0].WaitlistPosition != 1 {
+		t.Errorf("after promotion the line is %v", wl2)
+	}
+	// No seat: moving someone on by hand is refused.
+	if _, err := s.PromoteNow(ctx, wl2[0].ID, staff); err == nil {
+		t.Error("promoted with no free seat")
+	}
+}
+
+// Two app processes run the expiry job at once: each overdue registration
+// is cancelled once, and each freed seat goes to the waiting list once.
+func TestExpiryJobTwoProcesses(t *testing.T) {
+	db, dsn := testdb.New(t)
+	s := models.NewStore(db)
+	ctx := context.Background()
+	in := validConference("expiry")
+	in.Capacity = "20"
+	in.PaymentDueDays = "3"
+	conf, _ := s.CreateConference(ctx, in)
+	conf, _ = s.SetConferenceStatus(ctx, conf.ID, models.StatusPublished)
+	if _, err := s.CreateCategory(ctx, conf, models.CategoryInput{Slug: "open", Name: "Open", Price: "40"}); err != nil {
+		t.Fatal(err)
+	}
+	rush(t, s, conf, fastActors(t, s, "payer", 20), nil)
+	rush(t, s, conf, fastActors(t, s, "waiter", 30), nil)
+	var due time.Time
+	if err := s.DB().Get(&due, `SELECT max(payment_due_at) FROM registrations WHERE status = 'awaiting_payment'`); err != nil {
+		t.Fatal(err)
+	}
+	// One second before the deadline nothing expires.
+	if n, err := s.ExpireUnpaid(ctx, due.Add(-time.Second)); err != nil || n != 0 {
+		t.Fatalf("before the deadline: %d %v", n, err)
+	}
+	other, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	procs := []*models.Store{s, models.NewStore(other)}
+	var wg sync.WaitGroup
+	counts := make([]int, 2)
+	for i, p := range procs {
+		wg.Add(1)
+		go func(i int, p *models.Store) {
+			defer wg.Done()
+			n, err := p.ExpireUnpaid(ctx, due)
+			if err != nil {
+				t.Error(err)
+			}
+			counts[i] = n
+		}(i, p)
+	}
+	wg.Wait()
+	// The first 20 expired; the 20 promoted are now awaiting payment with a
+	// fresh deadline, and 10 still wait.
+	if counts[0]+counts[1] != 20 {
+		t.Errorf("processes cancelled %d + %d, want 20 in all", counts[0], counts[1])
+	}
+	var cancelledTwice, promotedTwice int
+	s.DB().Get(&cancelledTwice, `SELECT count(*) FROM (SELECT entity_id FROM audit_log WHERE action = 'status_cancelled' GROUP BY entity_id HAVING count(*) > 1) x`)
+	s.DB().Get(&promotedTwice, `SELECT count(*) FROM (SELECT entity_id FROM audit_log WHERE action = 'status_submitted' GROUP BY entity_id HAVING count(*) > 1) x`)
+	var promoted, waiting, taken int
+	s.DB().Get(&promoted, `SELECT count(DISTINCT entity_id) FROM audit_log WHERE action = 'status_submitted'`)
+	s.DB().Get(&waiting, `SELECT count(*) FROM registrations WHERE status = 'waitlisted'`)
+	s.DB().Get(&taken, `SELECT taken FROM conferences WHERE id = $1`, conf.ID)
+	if cancelledTwice != 0 || promotedTwice != 0 || promoted != 20 || waiting != 10 || taken != 20 {
+		t.Errorf("cancelled twice %d, promoted twice %d, promoted %d (want 20), waiting %d (want 10), taken %d (want 20)",
+			cancelledTwice, promotedTwice, promoted, waiting, taken)
+	}
+}

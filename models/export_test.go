@@ -1,0 +1,5 @@
+package models
+
+// SetSeatGuard switches the capacity condition on or off, for the control
+// run that shows the concurrency test can detect overselling.
+func SetSeatGuard(on bool) { seatGuard = on }
