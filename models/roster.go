@@ -324,18 +324,6 @@ func (s *Store) AppliedUploadCounts(ctx context.Context, localID, id int64) (Ros
 	return c, json.Unmarshal(details, &c)
 }
 
-// TakeRosterUpload returns a local's upload from the last day and marks it
-// applied, so one upload is applied once.
-func (s *Store) TakeRosterUpload(ctx context.Context, localID, id int64) ([]byte, error) {
-	var content []byte
-	err := s.db.GetContext(ctx, &content, `UPDATE roster_imports SET applied_at = now()
-		WHERE id = $1 AND local_id = $2 AND applied_at IS NULL AND created_at > now() - `+uploadLifetime+` RETURNING content`, id, localID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	return content, err
-}
-
 // RosterStats counts a local's roster and says when it was last imported.
 type RosterStats struct {
 	Total, Good, Lapsed int
