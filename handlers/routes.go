@@ -77,6 +77,11 @@ func (a *App) Routes(opts ...RouteOption) *gin.Engine {
 	staff.GET("/conferences/:slug/sessions/:id/edit", a.editSessionForm)
 	staff.POST("/conferences/:slug/sessions/:id/edit", a.updateSession)
 
+	// Badges, tickets and agendas.
+	r.GET("/conferences/:slug/agenda.pdf", a.conferenceAgendaPDF)
+	member.GET("/registrations/:id/ticket", a.ticketPage)
+	member.GET("/registrations/:id/agenda.pdf", a.registrationAgendaPDF)
+
 	// JSON API.
 	api := r.Group("/api/v1", noStore)
 	api.POST("/auth/signup", a.apiSignup)
