@@ -95,11 +95,13 @@ func TestTicketPage(t *testing.T) {
 	if j := e.pendingOwner.api("GET", fmt.Sprintf("/api/v1/registrations/%d", e.pending.ID), nil).json(t); j["ticket_url"] != nil {
 		t.Errorf("pending registration's API ticket_url %v, want null", j["ticket_url"])
 	}
-
-	// The member's dashboard and registration page link to the ticket and agenda.
+	// The member's dashboard and registration page link to the ticket and
+	// agenda; only staff see the badge.
 	mustContain(t, e.owner.get("/me").body, `href="`+page+`"`, fmt.Sprintf(`href="/registrations/%d/agenda.pdf"`, e.ownerReg.ID))
 	regPage := fmt.Sprintf("/registrations/%d", e.ownerReg.ID)
 	mustContain(t, e.owner.get(regPage).body, `href="`+page+`"`)
+	mustNotContain(t, e.owner.get(regPage).body, "badge.pdf")
+	mustContain(t, e.staff.get(regPage).body, `href="`+regPage+`/badge.pdf"`)
 
 	// Not confirmed: no code, and the reason in plain words.
 	r = e.pendingOwner.get(fmt.Sprintf("/registrations/%d/ticket", e.pending.ID))
