@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -127,49 +128,68 @@ func (s *Store) CountBadges(ctx context.Context, conferenceID int64, f BadgeFilt
 	return n, err
 }
 
-// PrintBadges prints a batch of badges: in one transaction it locks the
-// registrations f matches, in the order they are handed out (by local, then
-// name), hands them to write, which makes the document, and only when write
-// succeeds marks them printed with one statement and writes one audit entry
-// for the batch. Two staff printing "not yet printed" at the same moment get
-// disjoint batches: the second waits for the first's locks and then skips
-// what it printed. ErrNoBadges means nothing matched.
+// PrintBadges prints a batch of badges. One statement claims the
+// registrations f matches by marking them printed; write then makes the
+// document from them, in the order they are handed out (by local, then
+// name), and the batch gets one audit entry. No row stays locked while the
+// document is made, so check-in desks never wait on a print run. Two staff
+// printing "not yet printed" at the same moment get disjoint batches: the
+// second claim waits for the first and then skips what it took. When write
+// fails, the badges get back the printed time they had. ErrNoBadges means
+// nothing matched.
 func (s *Store) PrintBadges(ctx context.Context, conf Conference, f BadgeFilter, actor Actor, details map[string]any, write func([]Registration) error) (int, error) {
 	if !actor.IsStaff() {
 		return 0, ErrForbidden
 	}
-	var n int
-	err := s.InTx(ctx, func(tx *sqlx.Tx) error {
-		var rs []Registration
-		err := tx.SelectContext(ctx, &rs, registrationSelect+badgeWhere+`
-			ORDER BY l.number NULLS LAST, lower(r.last_name), lower(r.first_name), r.id FOR UPDATE OF r`, f.args(conf.ID)...)
-		if err != nil {
-			return err
+	var claimed []struct {
+		ID       int64      `db:"id"`
+		Previous *time.Time `db:"previous"`
+		Printed  time.Time  `db:"printed"`
+	}
+	err := s.db.SelectContext(ctx, &claimed, `WITH picked AS (
+			SELECT r.id, r.badge_printed_at AS previous FROM registrations r`+badgeWhere+` FOR UPDATE)
+		UPDATE registrations r SET badge_printed_at = now() FROM picked WHERE r.id = picked.id
+		RETURNING r.id, picked.previous, r.badge_printed_at AS printed`, f.args(conf.ID)...)
+	if err != nil {
+		return 0, err
+	}
+	if len(claimed) == 0 {
+		return 0, ErrNoBadges
+	}
+	ids := make([]int64, len(claimed))
+	for i, c := range claimed {
+		ids[i] = c.ID
+	}
+	var rs []Registration
+	err = s.db.SelectContext(ctx, &rs, registrationSelect+` WHERE r.id = ANY($1)
+		ORDER BY l.number NULLS LAST, lower(r.last_name), lower(r.first_name), r.id`, pq.Array(ids))
+	if err == nil {
+		err = ensureTicketTokens(ctx, s.db, rs)
+	}
+	if err == nil {
+		err = write(rs)
+	}
+	if err != nil {
+		// Give the badges back the printed time they had, unless someone
+		// printed them again meanwhile.
+		prev := make([]string, len(claimed))
+		for i, c := range claimed {
+			if c.Previous != nil {
+				prev[i] = c.Previous.Format(time.RFC3339Nano)
+			}
 		}
-		if len(rs) == 0 {
-			return ErrNoBadges
+		if _, rerr := s.db.ExecContext(context.WithoutCancel(ctx), `UPDATE registrations r SET badge_printed_at = NULLIF(v.previous, '')::timestamptz
+			FROM unnest($1::bigint[], $2::text[]) AS v(id, previous) WHERE r.id = v.id AND r.badge_printed_at = $3`,
+			pq.Array(ids), pq.Array(prev), claimed[0].Printed); rerr != nil {
+			return 0, errors.Join(err, fmt.Errorf("giving back the printed times: %w", rerr))
 		}
-		if err := ensureTicketTokens(ctx, tx, rs); err != nil {
-			return err
-		}
-		if err := write(rs); err != nil {
-			return err
-		}
-		ids := make([]int64, len(rs))
-		for i, r := range rs {
-			ids[i] = r.ID
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE registrations SET badge_printed_at = now() WHERE id = ANY($1)`, pq.Array(ids)); err != nil {
-			return err
-		}
-		if details == nil {
-			details = map[string]any{}
-		}
-		details["count"], details["registrations"] = len(ids), ids
-		n = len(ids)
-		return s.Audit(ctx, tx, actor.User.ID, "badges_printed", "conference", conf.ID, details)
-	})
-	return n, err
+		return 0, err
+	}
+	if details == nil {
+		details = map[string]any{}
+	}
+	details["count"], details["registrations"] = len(ids), ids
+	return len(ids), s.Audit(ctx, s.db, actor.User.ID, "badges_printed", "conference", conf.ID, details)
 }
 
 // PrintBadge prints one registration's badge, as PrintBadges does a batch:
@@ -209,13 +229,13 @@ func (s *Store) PrintBadge(ctx context.Context, id int64, actor Actor, details m
 // ensureTicketTokens gives a ticket token to any of rs that has none (rows
 // written before every registration got one at submission), so every badge
 // carries a code.
-func ensureTicketTokens(ctx context.Context, tx *sqlx.Tx, rs []Registration) error {
+func ensureTicketTokens(ctx context.Context, q sqlxExecer, rs []Registration) error {
 	for i := range rs {
 		if rs[i].TicketToken != nil && *rs[i].TicketToken != "" {
 			continue
 		}
 		tok := NewTicketToken()
-		if _, err := tx.ExecContext(ctx, `UPDATE registrations SET ticket_token = $2 WHERE id = $1`, rs[i].ID, tok); err != nil {
+		if _, err := q.ExecContext(ctx, `UPDATE registrations SET ticket_token = $2 WHERE id = $1`, rs[i].ID, tok); err != nil {
 			return err
 		}
 		rs[i].TicketToken = &tok

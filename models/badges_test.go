@@ -123,9 +123,25 @@ func TestPrintBadgesMarksTheBatchAndAuditsItOnce(t *testing.T) {
 	if _, err := f.s.PrintBadges(ctx, f.conf, unprinted, f.staff, nil, func([]models.Registration) error { return nil }); !errors.Is(err, models.ErrNoBadges) {
 		t.Errorf("second unprinted batch: %v, want ErrNoBadges", err)
 	}
+	// A failed reprint gives each badge back the time it was printed.
+	before, _ := f.s.Registration(ctx, confirmed[0].ID)
+	if _, err := f.s.PrintBadges(ctx, f.conf, all, f.staff, nil, func([]models.Registration) error { return boom }); !errors.Is(err, boom) {
+		t.Fatalf("failed reprint: %v", err)
+	}
+	if after, _ := f.s.Registration(ctx, confirmed[0].ID); after.BadgePrintedAt == nil || !after.BadgePrintedAt.Equal(*before.BadgePrintedAt) {
+		t.Errorf("after a failed reprint the badge reads printed at %v, want %v as before", after.BadgePrintedAt, before.BadgePrintedAt)
+	}
 	// Reprint on demand: without the unprinted filter every badge comes again.
-	if n, err := f.s.PrintBadges(ctx, f.conf, all, f.staff, nil, func([]models.Registration) error { return nil }); n != 3 || err != nil {
-		t.Errorf("reprint: %d, %v", n, err)
+	// While the document is being made, a check-in desk can still write to
+	// the registrations in it: no row stays locked.
+	n, err = f.s.PrintBadges(ctx, f.conf, all, f.staff, nil, func(rs []models.Registration) error {
+		desk, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		_, err := f.s.DB().ExecContext(desk, `UPDATE registrations SET updated_at = now() WHERE id = $1`, rs[0].ID)
+		return err
+	})
+	if n != 3 || err != nil {
+		t.Errorf("reprint with a check-in meanwhile: %d, %v", n, err)
 	}
 	h, err := f.s.History(ctx, "conference", f.conf.ID)
 	if err != nil {
