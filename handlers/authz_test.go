@@ -17,6 +17,7 @@ var publicRoutes = map[string]bool{
 	"GET /password/forgot": true, "POST /password/forgot": true, "GET /password/reset": true, "POST /password/reset": true,
 	"POST /api/v1/auth/signup": true, "POST /api/v1/auth/login": true, "POST /api/v1/auth/logout": true,
 	"GET /api/v1/conferences": true, "GET /api/v1/conferences/:slug": true,
+	"GET /conferences/:slug/agenda.pdf": true,
 }
 
 // Routes for any signed-in member.

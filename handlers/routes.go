@@ -77,6 +77,14 @@ func (a *App) Routes(opts ...RouteOption) *gin.Engine {
 	staff.GET("/conferences/:slug/sessions/:id/edit", a.editSessionForm)
 	staff.POST("/conferences/:slug/sessions/:id/edit", a.updateSession)
 
+	// Badges, tickets and agendas.
+	r.GET("/conferences/:slug/agenda.pdf", a.conferenceAgendaPDF)
+	member.GET("/registrations/:id/ticket", a.ticketPage)
+	member.GET("/registrations/:id/agenda.pdf", a.registrationAgendaPDF)
+	r.GET("/registrations/:id/badge.pdf", a.requireUser, a.requireStaff, noStore, a.badgePDF)
+	staff.GET("/conferences/:slug/badges", a.badgesPage)
+	staff.GET("/conferences/:slug/badges.pdf", a.badgesPDF)
+
 	// JSON API.
 	api := r.Group("/api/v1", noStore)
 	api.POST("/auth/signup", a.apiSignup)
