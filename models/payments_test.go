@@ -441,3 +441,31 @@ func TestCancellationRefunds(t *testing.T) {
 		}
 	})
 }
+
+func TestBankPaymentInProgressIsNotExpired(t *testing.T) {
+	t.Parallel()
+	f := newRegFixture(t)
+	ctx := context.Background()
+	if _, err := f.s.DB().Exec(`UPDATE conferences SET payment_due_days = 1 WHERE id = $1`, f.conf.ID); err != nil {
+		t.Fatal(err)
+	}
+	slow := f.awaitingPayment(t, f.member, "Cortés", "1002")
+	f.checkout(t, slow, f.member, "cs_bank")
+	// The checkout completed, but the bank transfer has not arrived yet.
+	if _, err := f.s.ProcessStripeEvent(ctx, sessionEvent("evt_1", "checkout.session.completed", "cs_bank", slow.ID, 15000, "unpaid")); err != nil {
+		t.Fatal(err)
+	}
+	unpaid := f.awaitingPayment(t, f.member2, "Reyes", "1004")
+	if _, err := f.s.DB().Exec(`UPDATE registrations SET payment_due_at = $1`, f.now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.s.ExpireUnpaid(ctx, f.now); err != nil || n != 1 {
+		t.Fatalf("expired %d (%v), want 1", n, err)
+	}
+	if r := f.reload(t, slow.ID); r.Status != models.RegAwaitingPayment {
+		t.Errorf("registration with a bank payment in progress is %s", r.Status)
+	}
+	if r := f.reload(t, unpaid.ID); r.Status != models.RegCancelled {
+		t.Errorf("unpaid registration is %s, want cancelled", r.Status)
+	}
+}
