@@ -159,7 +159,7 @@ func TestMemberRegistersOfficerApproves(t *testing.T) {
 		"Who decides: the officers of Local 4121.")
 	facts := ana.text("dl.facts")
 	mustSee(t, facts, "(562) 555-0142", "4121 — Harbor City Academic Workers", anaNumber,
-		"Spanish", "1 (4)", "Vegetarian", "Marisol Cortés (562) 555-0199")
+		"Spanish", "1 child (ages: 4)", "Vegetarian", "Marisol Cortés (562) 555-0199")
 	mustNotSee(t, page, "Verification", "History") // officers' and staff's part of the page
 	ana.mustNotScrollSideways()
 	ana.screenshot("registration-pending")
@@ -195,7 +195,7 @@ func TestMemberRegistersOfficerApproves(t *testing.T) {
 		t.Fatalf("Ana is not in Rosa's queue:\n%s", indent(rosa.text("main")))
 	}
 	mustSee(t, row, memberEmail, "4121", "#"+anaNumber, "Member delegate",
-		"Waiting for Local 4121's officers: member number "+anaNumber+" is not on the local's roster.")
+		"Not on the roster: no line has #"+anaNumber+".")
 	rosa.tap(`input[aria-label="Select Ana Cortés"]`)
 	if !rosa.checked(`input[aria-label="Select Ana Cortés"]`) {
 		t.Fatal("ticking Ana's row did not tick it")
