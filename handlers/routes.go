@@ -135,6 +135,26 @@ func (a *App) Routes(opts ...RouteOption) *gin.Engine {
 	apiLocals.POST("/:number/officers", a.requireAdmin, a.apiAddOfficer)
 	apiLocals.DELETE("/:number/officers/:email", a.requireAdmin, a.apiRemoveOfficer)
 	apiLocals.PUT("/:number/roster", a.requireOfficer, uploadLimit(rosterUploadCap), a.apiPutRoster)
+
+	// Payments.
+	r.POST("/webhooks/stripe", a.stripeWebhook) // authenticated by Stripe's signature
+	member.GET("/registrations/:id/payment", a.paymentPage)
+	member.GET("/registrations/:id/payment/success", a.paymentSuccess)
+	member.GET("/registrations/:id/payment/cancelled", a.paymentCancelled)
+	member.POST("/registrations/:id/checkout", a.checkoutPage)
+	member.POST("/registrations/:id/payments", a.recordPaymentPage)
+	member.GET("/registrations/:id/cancel", a.cancelPage)
+	member.GET("/payments/:id/receipt", a.receiptPage)
+	member.GET("/payments/:id/receipt.pdf", a.receiptPDF)
+	officer.GET("/locals/:number/statement", a.statementPage)
+	officer.GET("/locals/:number/statement.csv", a.statementCSV)
+	staff.GET("/conferences/:slug/payments", a.staffPayments)
+	staff.POST("/payments/:id/refund", a.refundPage)
+	staff.POST("/refunds/:id/retry", a.retryRefundPage)
+	apiMember.POST("/registrations/:id/checkout", a.apiCheckout)
+	apiMember.GET("/registrations/:id/payments", a.apiPayments)
+	apiMember.POST("/registrations/:id/payments", a.apiRecordPayment)
+	apiStaff.POST("/payments/:id/refunds", a.apiRefund)
 	return r
 }
 
