@@ -1,0 +1,35 @@
+-- +goose Up
+-- Personal API tokens that staff create for scanner devices. Only a SHA-256
+-- of the token is stored: the token itself is shown once, at creation.
+CREATE TABLE api_tokens (
+    id           bigserial PRIMARY KEY,
+    user_id      bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name         text NOT NULL,
+    token_hash   bytea NOT NULL UNIQUE,
+    -- The token's last four characters, so people can tell devices apart.
+    hint         text NOT NULL,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    last_used_at timestamptz,
+    revoked_at   timestamptz,
+    revoked_by   bigint REFERENCES users(id) ON DELETE SET NULL
+);
+CREATE INDEX api_tokens_user_idx ON api_tokens (user_id);
+
+-- Check-in requests sent with a client nonce, and the first answer given, so
+-- a retried request is answered the same and never counts twice. The code is
+-- kept only as a SHA-256, to refuse a nonce reused for another code. Rows are
+-- pruned after a day.
+CREATE TABLE checkin_requests (
+    user_id       bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    nonce         text NOT NULL,
+    conference_id bigint NOT NULL REFERENCES conferences(id) ON DELETE CASCADE,
+    code_hash     bytea NOT NULL,
+    answer        jsonb,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (user_id, nonce)
+);
+CREATE INDEX checkin_requests_created_idx ON checkin_requests (created_at);
+
+-- +goose Down
+DROP TABLE checkin_requests;
+DROP TABLE api_tokens;
