@@ -46,6 +46,8 @@ func (a *App) Routes(opts ...RouteOption) *gin.Engine {
 	member.POST("/registrations/:id/cancel", a.decidePage("cancel"))
 	member.POST("/registrations/:id/approve", a.decidePage("approve"))
 	member.POST("/registrations/:id/deny", a.decidePage("deny"))
+	// Staff get every registration, officers their locals' only.
+	member.GET("/staff/conferences/:slug/registrations.csv", a.exportCSV)
 	member.GET("/officer/approvals", a.approvals)
 	member.POST("/officer/approvals", a.bulkApprove)
 	member.GET("/officer/locals/:number/delegation", a.delegationForm)
@@ -67,6 +69,9 @@ func (a *App) Routes(opts ...RouteOption) *gin.Engine {
 	staff.POST("/conferences/:slug/categories", a.createCategory)
 	staff.GET("/conferences/:slug/categories/:id/edit", a.editCategoryForm)
 	staff.POST("/conferences/:slug/categories/:id/edit", a.updateCategory)
+	staff.GET("/conferences/:slug/waitlist", a.waitlistPage)
+	staff.GET("/conferences/:slug/dashboard", a.dashboardPage)
+	staff.POST("/conferences/:slug/waitlist/:id", a.waitlistAction)
 	staff.GET("/conferences/:slug/sessions/new", a.newSessionForm)
 	staff.POST("/conferences/:slug/sessions", a.createSession)
 	staff.GET("/conferences/:slug/sessions/:id/edit", a.editSessionForm)
