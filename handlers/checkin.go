@@ -154,8 +154,8 @@ func (a *App) checkinScan(c *gin.Context) {
 		return
 	}
 	act := models.Actor{User: *currentUser(c)}
-	ci, _, err := a.Store.CheckIn(c.Request.Context(), conf.ID, c.PostForm("code"), c.PostForm("nonce"), act)
-	a.deskAnswer(c, conf, ci, err, a.T(c, "This registration changed meanwhile; scan again."), false)
+	ci, _, err := a.Store.CheckIn(c.Request.Context(), conf.Slug, c.PostForm("code"), c.PostForm("nonce"), act)
+	a.deskAnswer(c, conf, ci, err, false)
 }
 
 // checkinUndo clears a check-in from the desk.
@@ -170,12 +170,12 @@ func (a *App) checkinUndo(c *gin.Context) {
 		return
 	}
 	ci, err := a.Store.UndoCheckIn(c.Request.Context(), id, models.Actor{User: *currentUser(c)})
-	a.deskAnswer(c, conf, ci, err, a.T(c, "This person is not checked in: someone may have undone it already."), true)
+	a.deskAnswer(c, conf, ci, err, true)
 }
 
 // deskAnswer shows a scan's or an undo's result: the whole desk page, or
 // only the result for checkin.js.
-func (a *App) deskAnswer(c *gin.Context, conf models.Conference, ci models.CheckIn, err error, conflict string, undone bool) {
+func (a *App) deskAnswer(c *gin.Context, conf models.Conference, ci models.CheckIn, err error, undone bool) {
 	var v deskView
 	var ve *models.ValidationError
 	switch {
@@ -187,8 +187,8 @@ func (a *App) deskAnswer(c *gin.Context, conf models.Conference, ci models.Check
 		v.Result = &res
 	case errors.Is(err, models.ErrNonceReused):
 		v.Error = a.T(c, "This scan was already sent for another code. Scan again.")
-	case errors.Is(err, models.ErrConflict):
-		v.Error = conflict
+	case errors.Is(err, models.ErrConflict) && undone:
+		v.Error = a.T(c, "This person is not checked in: someone may have undone it already.")
 	case errors.As(err, &ve):
 		v.Error = a.T(c, "This scan could not be read. Scan again.")
 	default:

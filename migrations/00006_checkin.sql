@@ -15,17 +15,23 @@ CREATE TABLE api_tokens (
 );
 CREATE INDEX api_tokens_user_idx ON api_tokens (user_id);
 
--- Check-in requests sent with a client nonce, and the first answer given, so
--- a retried request is answered the same and never counts twice. The code is
--- kept only as a SHA-256, to refuse a nonce reused for another code. Rows are
--- pruned after a day.
+-- Check-in requests sent with a client nonce, and the first answer given
+-- (the result, and the check-in it found or made), so a retried request is
+-- answered the same and never counts twice. The code is kept only as a
+-- SHA-256, to refuse a nonce reused for another code. Rows are pruned after
+-- a day.
 CREATE TABLE checkin_requests (
-    user_id       bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    nonce         text NOT NULL,
-    conference_id bigint NOT NULL REFERENCES conferences(id) ON DELETE CASCADE,
-    code_hash     bytea NOT NULL,
-    answer        jsonb,
-    created_at    timestamptz NOT NULL DEFAULT now(),
+    user_id         bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    nonce           text NOT NULL,
+    conference_id   bigint NOT NULL REFERENCES conferences(id) ON DELETE CASCADE,
+    code_hash       bytea NOT NULL,
+    -- A snapshot of the answer, pruned within a day: no foreign keys to
+    -- check on the busiest insert of the check-in desk.
+    registration_id bigint,
+    result          text NOT NULL,
+    checked_in_at   timestamptz,
+    checked_in_by   bigint,
+    created_at      timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (user_id, nonce)
 );
 CREATE INDEX checkin_requests_created_idx ON checkin_requests (created_at);

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -75,70 +74,145 @@ func TicketToken(code string) (string, bool) {
 	return b.String(), true
 }
 
-// checkInSQL checks a confirmed registration of the conference in and audits
-// it in one statement. Concurrent scans of one badge queue on the row lock and
-// re-check "checked_in_at IS NULL" once the first commits, so exactly one
-// of them returns a row.
+// checkInSQL is a scan as one statement, so a check-in costs one round trip:
+//
+//   - reg locks the badge's registration (FOR UPDATE): scans of one badge at
+//     several desks queue here, and each sees the row as the one before left
+//     it, so exactly one of them finds it not yet checked in;
+//   - verdict says what the scan does, from that locked row;
+//   - req records a client nonce with the verdict; when the nonce exists
+//     already (a retry, or a retry still in flight, which it waits for), it
+//     records nothing and the scan does nothing;
+//   - done checks in and audit audits, only when the verdict is checked_in.
+//
+// It returns one row with the registration (read as the statement started,
+// so the fields the scan could change come again as cur_*), or none when the
+// conference or the code is unknown.
 func checkInSQL() string {
-	guard := ` AND checked_in_at IS NULL`
+	already := `WHEN reg.checked_in_at IS NOT NULL THEN 'already_checked_in'`
+	guard := ` AND r.checked_in_at IS NULL`
 	if !checkinGuard {
-		guard = ``
+		already, guard = ``, ``
 	}
-	return `WITH done AS (
-		UPDATE registrations SET checked_in_at = now(), checked_in_by = $3, updated_at = now()
-		WHERE ticket_token = $1 AND conference_id = $2 AND status = 'confirmed'` + guard + `
-		RETURNING id)
-	INSERT INTO audit_log (actor_id, action, entity, entity_id) SELECT $3, 'checked_in', 'registration', id FROM done
-	RETURNING entity_id`
+	return `WITH desk AS (SELECT id FROM conferences WHERE slug = $2::text),
+	reg AS (SELECT r.id, r.conference_id, r.status, r.amount_due_cents, r.checked_in_at, r.checked_in_by, r.updated_at
+		FROM registrations r WHERE r.ticket_token = $1::text FOR UPDATE),
+	verdict AS (SELECT desk.id AS desk_id, reg.*, CASE
+			WHEN reg.id IS NULL THEN 'not_found'
+			WHEN reg.conference_id <> desk.id THEN 'wrong_conference'
+			WHEN reg.status = 'cancelled' THEN 'cancelled'
+			WHEN reg.status <> 'confirmed' THEN 'not_confirmed'
+			` + already + `
+			ELSE 'checked_in' END AS result
+		FROM desk LEFT JOIN reg ON true),
+	req AS (INSERT INTO checkin_requests (user_id, nonce, conference_id, code_hash, registration_id, result, checked_in_at, checked_in_by)
+		SELECT $3::bigint, $4::text, v.desk_id, $5::bytea, v.id, v.result,
+			CASE WHEN v.result = 'checked_in' THEN now() ELSE v.checked_in_at END,
+			CASE WHEN v.result = 'checked_in' THEN $3::bigint ELSE v.checked_in_by END
+		FROM verdict v WHERE $4::text <> ''
+		ON CONFLICT DO NOTHING RETURNING 1),
+	done AS (UPDATE registrations r SET checked_in_at = now(), checked_in_by = $3::bigint, updated_at = now()
+		FROM verdict v WHERE r.id = v.id AND v.result = 'checked_in'` + guard + `
+		AND ($4::text = '' OR EXISTS (SELECT 1 FROM req))
+		RETURNING r.id, r.checked_in_at, r.checked_in_by, r.updated_at),
+	audit AS (INSERT INTO audit_log (actor_id, action, entity, entity_id) SELECT $3::bigint, 'checked_in', 'registration', id FROM done)
+	SELECT v.result, (SELECT count(*) FROM req) AS recorded, v.status AS cur_status, v.amount_due_cents AS cur_amount_due_cents,
+		coalesce(done.checked_in_at, v.checked_in_at) AS cur_checked_in_at, coalesce(done.checked_in_by, v.checked_in_by) AS cur_checked_in_by,
+		coalesce(done.updated_at, v.updated_at) AS cur_updated_at, cu.name AS checked_in_by_name, x.*
+	FROM verdict v LEFT JOIN done ON true
+	LEFT JOIN users cu ON cu.id = coalesce(done.checked_in_by, v.checked_in_by)
+	JOIN (` + registrationSelect + ` WHERE r.ticket_token = $1::text) x ON x.id = v.id`
 }
 
-// CheckIn checks in the ticket whose code was scanned at a conference's desk.
-// Only a confirmed registration of this conference that is not yet checked
-// in is checked in, exactly once however many desks scan it at the same
-// moment; every other code gets its result and changes nothing. With a
+// scanRow is checkInSQL's answer.
+type scanRow struct {
+	checkinRow
+	Result      string     `db:"result"`
+	Recorded    int        `db:"recorded"`
+	CurStatus   string     `db:"cur_status"`
+	CurDue      int64      `db:"cur_amount_due_cents"`
+	CurAt       *time.Time `db:"cur_checked_in_at"`
+	CurBy       *int64     `db:"cur_checked_in_by"`
+	CurUpdateAt time.Time  `db:"cur_updated_at"`
+}
+
+// CheckIn checks in the ticket whose code was scanned at the desk of the
+// conference with this slug (ErrNotFound when there is none). Only a
+// confirmed registration of this conference that is not yet checked in is
+// checked in, exactly once however many desks scan it at the same moment,
+// and audited; every other code gets its result and changes nothing. With a
 // client nonce, a retried request gets the first answer again (replayed is
-// true) and never counts twice.
-func (s *Store) CheckIn(ctx context.Context, conferenceID int64, code, nonce string, actor Actor) (ci CheckIn, replayed bool, err error) {
+// true: the same result, check-in time and person) and never counts twice;
+// the nonce sent again with another code gives ErrNonceReused.
+func (s *Store) CheckIn(ctx context.Context, slug, code, nonce string, actor Actor) (ci CheckIn, replayed bool, err error) {
 	if !actor.IsStaff() {
 		return ci, false, ErrForbidden
-	}
-	token, ok := TicketToken(code)
-	if nonce == "" {
-		if !ok {
-			return CheckIn{Result: UnknownCode}, false, nil
-		}
-		ci, err = s.checkIn(ctx, s.db, conferenceID, token, actor.User.ID)
-		return ci, false, err
 	}
 	if err := checkNonce(nonce); err != nil {
 		return ci, false, err
 	}
-	codeHash := sha256.Sum256([]byte(strings.TrimSpace(code)))
-	err = s.InTx(ctx, func(tx *sqlx.Tx) error {
-		// A retry of a request still in flight waits here for it to commit.
-		var fresh bool
-		err := tx.GetContext(ctx, &fresh, `INSERT INTO checkin_requests (user_id, nonce, conference_id, code_hash)
-			VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true`, actor.User.ID, nonce, conferenceID, codeHash[:])
-		if errors.Is(err, sql.ErrNoRows) {
-			replayed = true
-			return s.firstAnswer(ctx, tx, actor.User.ID, nonce, conferenceID, codeHash[:], &ci)
+	// An unreadable code matches no ticket, but still goes through the
+	// statement: it checks the conference and records the nonce.
+	token, _ := TicketToken(code)
+	codeHash := sha256.Sum256([]byte(token))
+	var row scanRow
+	err = s.getPrepared(ctx, &row, checkInSQL(), token, slug, actor.User.ID, nonce, codeHash[:])
+	switch {
+	case err == nil:
+		r := row.Registration
+		r.Status, r.AmountDueCents, r.CheckedInAt, r.CheckedInBy, r.UpdatedAt = row.CurStatus, row.CurDue, row.CurAt, row.CurBy, row.CurUpdateAt
+		ci = CheckIn{Result: row.Result, Registration: &r}
+		if row.CheckedInByName != nil {
+			ci.CheckedInByName = *row.CheckedInByName
 		}
-		if err != nil {
-			return err
+		if nonce == "" || row.Recorded == 1 {
+			return ci, false, nil
 		}
-		if ci = (CheckIn{Result: UnknownCode}); ok {
-			if ci, err = s.checkIn(ctx, tx, conferenceID, token, actor.User.ID); err != nil {
-				return err
-			}
+	case errors.Is(err, sql.ErrNoRows):
+		ci = CheckIn{Result: UnknownCode}
+	default:
+		return ci, false, err
+	}
+	return s.replay(ctx, slug, nonce, codeHash[:], ci, actor)
+}
+
+// replay answers a scan that did nothing: its conference or its code is
+// unknown, or its nonce was sent before. A nonce sent before gets the first
+// answer.
+func (s *Store) replay(ctx context.Context, slug, nonce string, codeHash []byte, ci CheckIn, actor Actor) (CheckIn, bool, error) {
+	var prev struct {
+		DeskID       *int64     `db:"desk_id"`
+		ConferenceID *int64     `db:"conference_id"`
+		CodeHash     []byte     `db:"code_hash"`
+		Result       *string    `db:"result"`
+		CheckedInAt  *time.Time `db:"checked_in_at"`
+		CheckedInBy  *int64     `db:"checked_in_by"`
+		ByName       *string    `db:"by_name"`
+	}
+	err := s.db.GetContext(ctx, &prev, `SELECT (SELECT id FROM conferences WHERE slug = $1) AS desk_id,
+		q.conference_id, q.code_hash, q.result, q.checked_in_at, q.checked_in_by, u.name AS by_name
+		FROM (SELECT 1) one LEFT JOIN checkin_requests q ON q.user_id = $2 AND q.nonce = $3
+		LEFT JOIN users u ON u.id = q.checked_in_by`, slug, actor.User.ID, nonce)
+	if err != nil {
+		return ci, false, err
+	}
+	if prev.DeskID == nil {
+		return CheckIn{}, false, ErrNotFound
+	}
+	if nonce == "" || prev.Result == nil {
+		return ci, false, nil
+	}
+	if *prev.ConferenceID != *prev.DeskID || string(prev.CodeHash) != string(codeHash) {
+		return CheckIn{}, false, ErrNonceReused
+	}
+	ci.Result = *prev.Result
+	if r := ci.Registration; r != nil {
+		r.CheckedInAt, r.CheckedInBy, ci.CheckedInByName = prev.CheckedInAt, prev.CheckedInBy, ""
+		if prev.ByName != nil {
+			ci.CheckedInByName = *prev.ByName
 		}
-		answer, err := json.Marshal(ci)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE checkin_requests SET answer = $3 WHERE user_id = $1 AND nonce = $2`, actor.User.ID, nonce, answer)
-		return err
-	})
-	return ci, replayed, err
+	}
+	return ci, true, nil
 }
 
 func checkNonce(nonce string) error {
@@ -151,47 +225,6 @@ func checkNonce(nonce string) error {
 		}
 	}
 	return nil
-}
-
-func (s *Store) firstAnswer(ctx context.Context, tx *sqlx.Tx, userID int64, nonce string, conferenceID int64, codeHash []byte, ci *CheckIn) error {
-	var prev struct {
-		ConferenceID int64  `db:"conference_id"`
-		CodeHash     []byte `db:"code_hash"`
-		Answer       []byte `db:"answer"`
-	}
-	if err := tx.GetContext(ctx, &prev, `SELECT conference_id, code_hash, answer FROM checkin_requests WHERE user_id = $1 AND nonce = $2`,
-		userID, nonce); err != nil {
-		return err
-	}
-	if prev.ConferenceID != conferenceID || string(prev.CodeHash) != string(codeHash) {
-		return ErrNonceReused
-	}
-	return json.Unmarshal(prev.Answer, ci)
-}
-
-func (s *Store) checkIn(ctx context.Context, q sqlx.ExtContext, conferenceID int64, token string, actorID int64) (CheckIn, error) {
-	// Between the update finding nothing and the read, the registration may
-	// become checkable (an undo, a payment): then try the update again.
-	for range 3 {
-		var id int64
-		err := sqlx.GetContext(ctx, q, &id, checkInSQL(), token, conferenceID, actorID)
-		if err == nil {
-			ci, err := s.checkinView(ctx, q, conferenceID, `r.id = $1`, id)
-			ci.Result = CheckedIn
-			return ci, err
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return CheckIn{}, err
-		}
-		ci, err := s.checkinView(ctx, q, conferenceID, `r.ticket_token = $1`, token)
-		if errors.Is(err, ErrNotFound) {
-			return CheckIn{Result: UnknownCode}, nil
-		}
-		if err != nil || ci.Result != ReadyToCheckIn {
-			return ci, err
-		}
-	}
-	return CheckIn{}, fmt.Errorf("%w: the registration kept changing; scan again", ErrConflict)
 }
 
 // checkinSelect is a registration with the name of who checked it in.
@@ -225,18 +258,6 @@ func classify(r Registration, conferenceID int64) string {
 		return AlreadyCheckedIn
 	}
 	return ReadyToCheckIn
-}
-
-func (s *Store) checkinView(ctx context.Context, q sqlx.QueryerContext, conferenceID int64, where string, arg any) (CheckIn, error) {
-	var row checkinRow
-	err := sqlx.GetContext(ctx, q, &row, fmt.Sprintf(checkinSelect, where), arg)
-	if errors.Is(err, sql.ErrNoRows) {
-		return CheckIn{}, ErrNotFound
-	}
-	if err != nil {
-		return CheckIn{}, err
-	}
-	return row.checkIn(conferenceID), nil
 }
 
 // Ticket says what scanning a ticket at its own conference's desk would do,

@@ -70,7 +70,7 @@ func TestTwentyDesksScanOneBadge(t *testing.T) {
 			for range 20 {
 				wg.Go(func() {
 					<-start
-					ci, _, err := f.s.CheckIn(context.Background(), f.conf.ID, *r.TicketToken, "", f.staff)
+					ci, _, err := f.s.CheckIn(context.Background(), f.conf.Slug, *r.TicketToken, "", f.staff)
 					mu.Lock()
 					defer mu.Unlock()
 					if err != nil {
@@ -148,7 +148,7 @@ func TestCheckInResultsThatChangeNothing(t *testing.T) {
 				before, _ = f.s.Registration(ctx, tt.id)
 			}
 			for _, nonce := range []string{"", fmt.Sprintf("n-%d", i)} {
-				ci, _, err := f.s.CheckIn(ctx, f.conf.ID, tt.code, nonce, f.staff)
+				ci, _, err := f.s.CheckIn(ctx, f.conf.Slug, tt.code, nonce, f.staff)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -170,10 +170,16 @@ func TestCheckInResultsThatChangeNothing(t *testing.T) {
 	if n := auditCount(t, f.s, "checked_in"); n != 0 {
 		t.Errorf("%d check-ins audited, want none", n)
 	}
-	if _, _, err := f.s.CheckIn(ctx, f.conf.ID, forged, "", f.member); !errors.Is(err, models.ErrForbidden) {
+	if _, _, err := f.s.CheckIn(ctx, "no-such-conference", forged, "n-x", f.staff); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("unknown conference: %v, want ErrNotFound", err)
+	}
+	if _, _, err := f.s.CheckIn(ctx, "no-such-conference", *elsewhere.TicketToken, "", f.staff); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("unknown conference, known code: %v, want ErrNotFound", err)
+	}
+	if _, _, err := f.s.CheckIn(ctx, f.conf.Slug, forged, "", f.member); !errors.Is(err, models.ErrForbidden) {
 		t.Errorf("a member checking in: %v, want ErrForbidden", err)
 	}
-	if _, _, err := f.s.CheckIn(ctx, f.conf.ID, forged, "", f.officer); !errors.Is(err, models.ErrForbidden) {
+	if _, _, err := f.s.CheckIn(ctx, f.conf.Slug, forged, "", f.officer); !errors.Is(err, models.ErrForbidden) {
 		t.Errorf("an officer checking in: %v, want ErrForbidden", err)
 	}
 }
@@ -184,20 +190,20 @@ func TestNonceReplaysTheFirstAnswer(t *testing.T) {
 	r := f.confirmed(t, "Ana", "Cortés", "1002")
 	other := f.confirmed(t, "Jordan", "Reyes", "1004")
 
-	first, replayed, err := f.s.CheckIn(ctx, f.conf.ID, *r.TicketToken, "scan-1", f.staff)
+	first, replayed, err := f.s.CheckIn(ctx, f.conf.Slug, *r.TicketToken, "scan-1", f.staff)
 	if err != nil || first.Result != models.CheckedIn || replayed {
 		t.Fatalf("first scan: %+v replayed=%v err=%v", first.Result, replayed, err)
 	}
-	again, replayed, err := f.s.CheckIn(ctx, f.conf.ID, *r.TicketToken, "scan-1", f.staff)
+	again, replayed, err := f.s.CheckIn(ctx, f.conf.Slug, *r.TicketToken, "scan-1", f.staff)
 	if err != nil || again.Result != models.CheckedIn || !replayed || !again.Registration.CheckedInAt.Equal(*first.Registration.CheckedInAt) {
 		t.Errorf("replay: %s replayed=%v err=%v, want the first answer", again.Result, replayed, err)
 	}
 	// A new nonce is a new scan.
-	if second, _, _ := f.s.CheckIn(ctx, f.conf.ID, *r.TicketToken, "scan-2", f.staff); second.Result != models.AlreadyCheckedIn {
+	if second, _, _ := f.s.CheckIn(ctx, f.conf.Slug, *r.TicketToken, "scan-2", f.staff); second.Result != models.AlreadyCheckedIn {
 		t.Errorf("new nonce: %s, want already_checked_in", second.Result)
 	}
 	// The same nonce for another code is refused, and does not check it in.
-	if _, _, err := f.s.CheckIn(ctx, f.conf.ID, *other.TicketToken, "scan-1", f.staff); !errors.Is(err, models.ErrNonceReused) {
+	if _, _, err := f.s.CheckIn(ctx, f.conf.Slug, *other.TicketToken, "scan-1", f.staff); !errors.Is(err, models.ErrNonceReused) {
 		t.Errorf("nonce reused for another code: %v, want ErrNonceReused", err)
 	}
 	if got, _ := f.s.Registration(ctx, other.ID); got.CheckedInAt != nil {
@@ -205,12 +211,12 @@ func TestNonceReplaysTheFirstAnswer(t *testing.T) {
 	}
 	// Nonces belong to the person: another staff member's "scan-1" is theirs.
 	staff2 := actor(t, f.s, "staff2@example.org", true)
-	if ci, replayed, err := f.s.CheckIn(ctx, f.conf.ID, *other.TicketToken, "scan-1", staff2); err != nil || replayed || ci.Result != models.CheckedIn {
+	if ci, replayed, err := f.s.CheckIn(ctx, f.conf.Slug, *other.TicketToken, "scan-1", staff2); err != nil || replayed || ci.Result != models.CheckedIn {
 		t.Errorf("another person's nonce: %s replayed=%v err=%v", ci.Result, replayed, err)
 	}
 	for _, bad := range []string{"with space", string(make([]byte, 101))} {
 		var ve *models.ValidationError
-		if _, _, err := f.s.CheckIn(ctx, f.conf.ID, *r.TicketToken, bad, f.staff); !errors.As(err, &ve) {
+		if _, _, err := f.s.CheckIn(ctx, f.conf.Slug, *r.TicketToken, bad, f.staff); !errors.As(err, &ve) {
 			t.Errorf("nonce %q: %v, want a validation error", bad, err)
 		}
 	}
@@ -232,7 +238,7 @@ func TestNonceRetriesRacingTheFirst(t *testing.T) {
 	for range 20 {
 		wg.Go(func() {
 			<-start
-			ci, replayed, err := f.s.CheckIn(context.Background(), f.conf.ID, *r.TicketToken, "retry-me", f.staff)
+			ci, replayed, err := f.s.CheckIn(context.Background(), f.conf.Slug, *r.TicketToken, "retry-me", f.staff)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -259,7 +265,7 @@ func TestUndoCheckInIsAudited(t *testing.T) {
 	if _, err := f.s.UndoCheckIn(ctx, r.ID, f.staff); !errors.Is(err, models.ErrConflict) {
 		t.Errorf("undo before check-in: %v, want ErrConflict", err)
 	}
-	if _, _, err := f.s.CheckIn(ctx, f.conf.ID, *r.TicketToken, "", f.staff); err != nil {
+	if _, _, err := f.s.CheckIn(ctx, f.conf.Slug, *r.TicketToken, "", f.staff); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.s.UndoCheckIn(ctx, r.ID, f.officer); !errors.Is(err, models.ErrForbidden) {
@@ -278,7 +284,7 @@ func TestUndoCheckInIsAudited(t *testing.T) {
 		t.Errorf("last history entry %+v, want checkin_undone by staff", last)
 	}
 	// Checked in again after the undo.
-	if ci, _, _ := f.s.CheckIn(ctx, f.conf.ID, *r.TicketToken, "", f.staff); ci.Result != models.CheckedIn {
+	if ci, _, _ := f.s.CheckIn(ctx, f.conf.Slug, *r.TicketToken, "", f.staff); ci.Result != models.CheckedIn {
 		t.Errorf("check-in after undo: %s", ci.Result)
 	}
 }
@@ -292,7 +298,7 @@ func TestCheckinCountsAndSearch(t *testing.T) {
 		Email: "grace@example.org", Local: "7600", MemberNumber: "2001"}, f.staff, f.now); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := f.s.CheckIn(ctx, f.conf.ID, *ana.TicketToken, "", f.staff); err != nil {
+	if _, _, err := f.s.CheckIn(ctx, f.conf.Slug, *ana.TicketToken, "", f.staff); err != nil {
 		t.Fatal(err)
 	}
 	c, err := f.s.CheckinCounts(ctx, f.conf.ID)
