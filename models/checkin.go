@@ -373,6 +373,9 @@ func (s *Store) SearchAttendees(ctx context.Context, conferenceID int64, q strin
 	if q == "" {
 		return nil, nil
 	}
+	if r := []rune(q); len(r) > 100 {
+		q = string(r[:100])
+	}
 	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
 	var rows []checkinRow
 	err := s.db.SelectContext(ctx, &rows, fmt.Sprintf(checkinSelect, `r.conference_id = $1 AND (
