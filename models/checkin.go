@@ -173,7 +173,11 @@ func (s *Store) CheckIn(ctx context.Context, slug, code, nonce string, actor Act
 	default:
 		return ci, false, err
 	}
-	return s.replay(ctx, slug, nonce, codeHash[:], ci, actor)
+	ci, replayed, err = s.replay(ctx, slug, nonce, codeHash[:], ci, actor)
+	// An unknown code says not_found whether this request stored its nonce
+	// or an earlier one did, and the statement cannot tell which: it is
+	// not called a replay.
+	return ci, replayed && err == nil && ci.Registration != nil, err
 }
 
 // replay answers a scan that did nothing: its conference or its code is
