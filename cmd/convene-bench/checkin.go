@@ -34,7 +34,7 @@ const (
 	// either can scan in warm-up plus 10 s on this kind of machine, so no
 	// badge is scanned twice (a repeat would answer already_checked_in and
 	// count as an error).
-	checkinBadges = 150_000
+	checkinBadges = 100_000
 )
 
 func checkinGoal() Goal {
