@@ -106,6 +106,28 @@ func (a *App) Routes(opts ...RouteOption) *gin.Engine {
 	apiAdmin := api.Group("", a.requireUser, a.requireAdmin)
 	apiAdmin.PATCH("/users/:email", a.apiUpdateUser)
 
+	// Locals, officers and rosters. Admins manage locals and officers; a
+	// local's officers and staff manage its roster (rosterLocal checks which).
+	admin := r.Group("/admin", a.requireUser, a.requireAdmin, noStore)
+	admin.GET("", a.adminHome)
+	admin.POST("/locals", a.adminCreateLocal)
+	admin.GET("/locals/:number", a.adminLocal)
+	admin.POST("/locals/:number/officers", a.adminAddOfficer)
+	admin.POST("/locals/:number/officers/:id/remove", a.adminRemoveOfficer)
+	admin.POST("/users/:id/staff", a.adminSetStaff)
+	officer := r.Group("/officer", a.requireUser, a.requireOfficer, noStore)
+	officer.GET("", a.officerHome)
+	officer.GET("/locals/:number/roster", a.rosterPage)
+	officer.POST("/locals/:number/roster/uploads", uploadLimit(rosterUploadCap), a.uploadRoster)
+	officer.GET("/locals/:number/roster/uploads/:id", a.rosterUploadPage)
+	officer.POST("/locals/:number/roster/uploads/:id/apply", a.applyRosterUpload)
+	apiLocals := api.Group("/locals", a.requireUser)
+	apiLocals.GET("", a.apiLocals)
+	apiLocals.POST("", a.requireAdmin, a.apiCreateLocal)
+	apiLocals.POST("/:number/officers", a.requireAdmin, a.apiAddOfficer)
+	apiLocals.DELETE("/:number/officers/:email", a.requireAdmin, a.apiRemoveOfficer)
+	apiLocals.PUT("/:number/roster", a.requireOfficer, uploadLimit(rosterUploadCap), a.apiPutRoster)
+
 	// Check-in. A ticket's QR code opens /t/TOKEN: staff see the check-in
 	// status, anyone else only that the ticket is valid.
 	r.GET("/t/:token", noStore, a.ticketPage)
