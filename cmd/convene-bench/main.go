@@ -56,6 +56,7 @@ type bench struct {
 
 var benches = []bench{
 	{"catalogue", catalogueBench},
+	{"badges", badgesBench},
 	{"checkin", checkinBench},
 }
 
