@@ -19,6 +19,8 @@ type ConferenceView struct {
 	WindowState string
 	Categories  []models.Category
 	Days        []models.Day
+	// WaitlistLength is filled on the conference's own page.
+	WaitlistLength int
 }
 
 // view prepares c for a page in lang.
@@ -104,7 +106,8 @@ func (a *App) fullView(c *gin.Context, conf models.Conference) (ConferenceView, 
 		return v, err
 	}
 	v.Days = models.ByDay(sessions, v.Loc)
-	return v, nil
+	v.WaitlistLength, err = a.Store.WaitlistLength(c.Request.Context(), conf.ID)
+	return v, err
 }
 
 // API.
@@ -142,6 +145,10 @@ func (a *App) writeConference(c *gin.Context, status int, conf models.Conference
 		return
 	}
 	out := conferenceJSON(conf, a.Now())
+	if out["waitlist_length"], err = a.Store.WaitlistLength(c.Request.Context(), conf.ID); err != nil {
+		a.serverError(c, err)
+		return
+	}
 	cj := make([]gin.H, 0, len(cats))
 	for _, cat := range cats {
 		cj = append(cj, categoryJSON(cat))

@@ -58,6 +58,11 @@ func (p *Page) Note(msg string, args []string) string {
 	return p.T(msg, vals...)
 }
 
+// Instant writes t in the named zone and the page's language.
+func (p *Page) Instant(t time.Time, zone string) string {
+	return FormatInstant(t, models.Conference{TimeZone: zone}.Location(), p.Lang)
+}
+
 // Err is the translated message for a bad form field, or "".
 func (p *Page) Err(field string) string {
 	if msg, ok := p.Errors[field]; ok {

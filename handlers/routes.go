@@ -46,6 +46,8 @@ func (a *App) Routes(opts ...RouteOption) *gin.Engine {
 	member.POST("/registrations/:id/cancel", a.decidePage("cancel"))
 	member.POST("/registrations/:id/approve", a.decidePage("approve"))
 	member.POST("/registrations/:id/deny", a.decidePage("deny"))
+	// Staff get every registration, officers their locals' only.
+	member.GET("/staff/conferences/:slug/registrations.csv", a.exportCSV)
 	member.GET("/officer/approvals", a.approvals)
 	member.POST("/officer/approvals", a.bulkApprove)
 	member.GET("/officer/locals/:number/delegation", a.delegationForm)
@@ -67,6 +69,9 @@ func (a *App) Routes(opts ...RouteOption) *gin.Engine {
 	staff.POST("/conferences/:slug/categories", a.createCategory)
 	staff.GET("/conferences/:slug/categories/:id/edit", a.editCategoryForm)
 	staff.POST("/conferences/:slug/categories/:id/edit", a.updateCategory)
+	staff.GET("/conferences/:slug/waitlist", a.waitlistPage)
+	staff.GET("/conferences/:slug/dashboard", a.dashboardPage)
+	staff.POST("/conferences/:slug/waitlist/:id", a.waitlistAction)
 	staff.GET("/conferences/:slug/sessions/new", a.newSessionForm)
 	staff.POST("/conferences/:slug/sessions", a.createSession)
 	staff.GET("/conferences/:slug/sessions/:id/edit", a.editSessionForm)
@@ -100,6 +105,28 @@ func (a *App) Routes(opts ...RouteOption) *gin.Engine {
 
 	apiAdmin := api.Group("", a.requireUser, a.requireAdmin)
 	apiAdmin.PATCH("/users/:email", a.apiUpdateUser)
+
+	// Locals, officers and rosters. Admins manage locals and officers; a
+	// local's officers and staff manage its roster (rosterLocal checks which).
+	admin := r.Group("/admin", a.requireUser, a.requireAdmin, noStore)
+	admin.GET("", a.adminHome)
+	admin.POST("/locals", a.adminCreateLocal)
+	admin.GET("/locals/:number", a.adminLocal)
+	admin.POST("/locals/:number/officers", a.adminAddOfficer)
+	admin.POST("/locals/:number/officers/:id/remove", a.adminRemoveOfficer)
+	admin.POST("/users/:id/staff", a.adminSetStaff)
+	officer := r.Group("/officer", a.requireUser, a.requireOfficer, noStore)
+	officer.GET("", a.officerHome)
+	officer.GET("/locals/:number/roster", a.rosterPage)
+	officer.POST("/locals/:number/roster/uploads", uploadLimit(rosterUploadCap), a.uploadRoster)
+	officer.GET("/locals/:number/roster/uploads/:id", a.rosterUploadPage)
+	officer.POST("/locals/:number/roster/uploads/:id/apply", a.applyRosterUpload)
+	apiLocals := api.Group("/locals", a.requireUser)
+	apiLocals.GET("", a.apiLocals)
+	apiLocals.POST("", a.requireAdmin, a.apiCreateLocal)
+	apiLocals.POST("/:number/officers", a.requireAdmin, a.apiAddOfficer)
+	apiLocals.DELETE("/:number/officers/:email", a.requireAdmin, a.apiRemoveOfficer)
+	apiLocals.PUT("/:number/roster", a.requireOfficer, uploadLimit(rosterUploadCap), a.apiPutRoster)
 	return r
 }
 

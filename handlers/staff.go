@@ -35,8 +35,13 @@ func (a *App) staffConference(c *gin.Context) {
 		a.serverError(c, err)
 		return
 	}
+	flags, err := a.staffFlags(c, conf)
+	if err != nil {
+		a.serverError(c, err)
+		return
+	}
 	p := a.newPage(c, conf.Title)
-	p.Data = v
+	p.Data, p.Form = v, flags
 	a.render(c, http.StatusOK, "staff_conference", p)
 }
 

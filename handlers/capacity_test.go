@@ -1,0 +1,79 @@
+package handlers_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"convene/models"
+)
+
+func TestFullConferenceWaitlistsThroughTheAPIAndPages(t *testing.T) {
+	ta := newTestApp(t)
+	ctx := context.Background()
+	conf := ta.conference("small", models.StatusPublished)
+	in := conf.Input()
+	in.Capacity = "1"
+	in.PaymentDueDays = "5"
+	in.CancellationDeadline = conf.RegistrationClosesAt.Format("2006-01-02T15:04:05Z07:00")
+	conf, err := ta.Store.UpdateConference(ctx, conf.ID, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ta.Store.CreateCategory(ctx, conf, models.CategoryInput{Slug: "guest", Name: "Guest", Price: "0"}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i, name := range []string{"Ana", "Ben", "Cy"} {
+		c := ta.signedIn(fmt.Sprintf("p%d@example.org", i), false, false)
+		r := c.api("POST", "/api/v1/conferences/small/registrations", map[string]any{"category": "guest",
+			"attendee": map[string]string{"first_name": name, "last_name": "Tester", "email": fmt.Sprintf("p%d@example.org", i)}})
+		if r.Code != http.StatusCreated {
+			t.Fatalf("%s: %d %s", name, r.Code, r.body)
+		}
+		j := r.json(t)
+		ids = append(ids, fmt.Sprint(j["id"]))
+		want := map[int]string{0: "confirmed", 1: "waitlisted", 2: "waitlisted"}[i]
+		if j["status"] != want {
+			t.Errorf("%s: %v, want %s", name, j["status"], want)
+		}
+		if i > 0 && j["waitlist_position"] != float64(i) {
+			t.Errorf("%s: waitlist_position %v, want %d", name, j["waitlist_position"], i)
+		}
+	}
+	r := ta.client().get("/api/v1/conferences/small")
+	if j := r.json(t); j["seats_left"] != float64(0) || j["waitlist_length"] != float64(2) {
+		t.Errorf("conference API: seats_left %v waitlist_length %v", j["seats_left"], j["waitlist_length"])
+	}
+	page := ta.client().get("/conferences/small")
+	mustContain(t, page.body, "2 on the waiting list", "Join the waiting list", "Deadlines", "Payment is due 5 days after approval", "Cancel with a refund until")
+
+	// Staff move Cy ahead of Ben; then Ana cancels and Cy gets the seat.
+	staff := ta.signedIn("staff@example.org", true, false)
+	if r := staff.post("/staff/conferences/small/waitlist/"+ids[2], url.Values{"action": {"up"}}); r.Code != http.StatusSeeOther {
+		t.Fatalf("move up: %d %s", r.Code, r.body)
+	}
+	wl := staff.get("/staff/conferences/small/waitlist")
+	if strings.Index(wl.body, "Cy Tester") > strings.Index(wl.body, "Ben Tester") {
+		t.Error("Cy was not moved ahead of Ben")
+	}
+	if r := staff.post("/staff/conferences/small/waitlist/"+ids[1], url.Values{"action": {"promote"}}); r.Code != http.StatusConflict {
+		t.Errorf("promote with no seat: %d", r.Code)
+	}
+	owner := ta.client()
+	owner.post("/login", url.Values{"email": {"p0@example.org"}, "password": {testPassword}})
+	if r := owner.api("POST", "/api/v1/registrations/"+ids[0]+"/cancel", nil); r.Code != http.StatusOK {
+		t.Fatalf("cancel: %d %s", r.Code, r.body)
+	}
+	r = staff.get("/api/v1/registrations/" + ids[2])
+	if r.json(t)["status"] != "confirmed" {
+		t.Errorf("after a cancellation the first in line is %v", r.json(t)["status"])
+	}
+	r = staff.get("/api/v1/registrations/" + ids[1])
+	if j := r.json(t); j["status"] != "waitlisted" || j["waitlist_position"] != float64(1) {
+		t.Errorf("Ben: %v at %v", j["status"], j["waitlist_position"])
+	}
+}
