@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -147,7 +148,8 @@ type browser struct {
 }
 
 // newBrowser opens a desktop-sized tab (1280x900). When the test fails, the
-// tab's last state is saved as screenshots/FAILED-<test>.png; script errors
+// tab's last state is saved as screenshots/FAILED-<test>.png (the test's
+// second tab as FAILED-<test>-2.png, and so on); script errors
 // and static files that fail to load fail the test.
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
@@ -177,12 +179,16 @@ func openTab(t *testing.T, viewport chromedp.Action[chromedp.Void]) *browser {
 	}
 	ctx, cancel := context.WithTimeout(tabCtx, tabTimeout)
 	b := &browser{t: t, Ctx: ctx}
+	failedName := "FAILED-" + t.Name()
+	if n := tabNumber(t); n > 1 {
+		failedName += fmt.Sprint("-", n)
+	}
 	problems := watchConsole(tabCtx)
 	t.Cleanup(func() {
 		if t.Failed() {
 			sctx, scancel := context.WithTimeout(tabCtx, 5*time.Second)
 			if png, err := chromedp.Run(sctx, chromedp.FullScreenshot(100)); err == nil {
-				b.save("FAILED-"+t.Name(), png)
+				b.save(failedName, png)
 			}
 			scancel()
 		}
@@ -193,6 +199,15 @@ func openTab(t *testing.T, viewport chromedp.Action[chromedp.Void]) *browser {
 		}
 	})
 	return b
+}
+
+// tabsOpened counts the tabs each test has opened, so that the screenshots
+// of a failed test's tabs do not overwrite one another.
+var tabsOpened sync.Map // test name -> *atomic.Int32
+
+func tabNumber(t *testing.T) int32 {
+	n, _ := tabsOpened.LoadOrStore(t.Name(), new(atomic.Int32))
+	return n.(*atomic.Int32).Add(1)
 }
 
 // watchConsole collects what a person would never want a page to do: script

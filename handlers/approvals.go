@@ -18,6 +18,28 @@ type approvalGroup struct {
 type approvalItem struct {
 	R      models.Registration
 	Roster *models.RosterEntry
+	// Finding says, for the officer, what the roster check found.
+	Finding     string
+	FindingArgs []string
+}
+
+// rosterFinding words the roster check for the officer deciding.
+func rosterFinding(r models.Registration, e *models.RosterEntry) (string, []string) {
+	switch {
+	case r.Approver == "staff" && r.LocalID == nil:
+		return "No local given: conference staff decide.", nil
+	case r.LocalID == nil || r.MemberNumber == "":
+		return "No member number given.", nil
+	case e == nil:
+		return "Not on the roster: no line has #%s.", []string{r.MemberNumber}
+	case e.Standing != "good":
+		return "On the roster, but not in good standing.", nil
+	case models.FoldName(e.LastName) != models.FoldName(r.LastName):
+		return "The last name differs from the roster's.", nil
+	case r.Verification == models.VerifyNeedsOfficer:
+		return "Matches the roster; this registration type always needs your approval.", nil
+	}
+	return "Matches the roster.", nil
 }
 
 // approvals is the queue of registrations waiting for this officer (their
@@ -39,7 +61,7 @@ func (a *App) approvals(c *gin.Context) {
 	var groups []approvalGroup
 	for _, r := range rs {
 		if len(groups) == 0 || groups[len(groups)-1].ConferenceSlug != r.ConferenceSlug {
-			groups = append(groups, approvalGroup{ConferenceTitle: r.ConferenceTitle, ConferenceSlug: r.ConferenceSlug})
+			groups = append(groups, approvalGroup{ConferenceTitle: r.ConferenceIn(lang(c)), ConferenceSlug: r.ConferenceSlug})
 		}
 		item := approvalItem{R: r}
 		if r.LocalID != nil && r.MemberNumber != "" {
@@ -47,6 +69,7 @@ func (a *App) approvals(c *gin.Context) {
 				item.Roster = &e
 			}
 		}
+		item.Finding, item.FindingArgs = rosterFinding(r, item.Roster)
 		g := &groups[len(groups)-1]
 		g.Items = append(g.Items, item)
 	}
@@ -81,6 +104,9 @@ func (a *App) bulkApprove(c *gin.Context) {
 		approved++
 	}
 	msg := a.T(c, "Approved %d registrations.", approved)
+	if approved == 1 {
+		msg = a.T(c, "Approved 1 registration.")
+	}
 	if refused > 0 {
 		msg += " " + a.T(c, "%d could not be approved: they changed meanwhile or are not yours to decide.", refused)
 	}

@@ -191,7 +191,7 @@ func TestOfficerCannotCrossLocals(t *testing.T) {
 	// The right officer sees it in the queue with the roster finding, and approves.
 	own := w.officer("4121")
 	q := own.get("/officer/approvals")
-	mustContain(t, q.body, "Pat Nobody", "member number 5555 is not on the local&#39;s roster")
+	mustContain(t, q.body, "Pat Nobody", "Not on the roster: no line has #5555.")
 	if r := own.post(loc+"/approve", nil); r.Code != http.StatusSeeOther {
 		t.Fatalf("own officer approve: %d", r.Code)
 	}

@@ -87,10 +87,12 @@ type Registration struct {
 	// Joined for display.
 	ConferenceSlug     string  `db:"conference_slug"`
 	ConferenceTitle    string  `db:"conference_title"`
+	ConferenceTitleES  string  `db:"conference_title_es"`
 	ConferenceCurrency string  `db:"conference_currency"`
 	ConferenceZone     string  `db:"conference_zone"`
 	CategorySlug       string  `db:"category_slug"`
 	CategoryName       string  `db:"category_name"`
+	CategoryNameES     string  `db:"category_name_es"`
 	LocalNumber        *string `db:"local_number"`
 	LocalName          *string `db:"local_name"`
 	DecidedByName      *string `db:"decided_by_name"`
@@ -110,6 +112,22 @@ func (r Registration) VerificationMessage() string {
 	return fmt.Sprintf(r.Verification, args...)
 }
 
+// ConferenceIn is the conference's title in lang, falling back to English.
+func (r Registration) ConferenceIn(lang string) string {
+	if lang == "es" && r.ConferenceTitleES != "" {
+		return r.ConferenceTitleES
+	}
+	return r.ConferenceTitle
+}
+
+// CategoryIn is the category's name in lang, falling back to English.
+func (r Registration) CategoryIn(lang string) string {
+	if lang == "es" && r.CategoryNameES != "" {
+		return r.CategoryNameES
+	}
+	return r.CategoryName
+}
+
 // FullName is the attendee's name as printed.
 func (r Registration) FullName() string { return r.FirstName + " " + r.LastName }
 
@@ -118,7 +136,7 @@ const registrationSelect = `SELECT r.id, r.conference_id, r.category_id, r.user_
 	r.childcare_count, r.childcare_ages, r.dietary, r.emergency_name, r.emergency_phone, r.roster_entry_id,
 	r.verification, r.verification_args, r.approver, r.price_cents, r.amount_due_cents, r.holds_seat, r.decided_by, r.decided_at,
 	r.denial_reason, r.ticket_token, r.badge_printed_at, r.checked_in_at, r.checked_in_by, r.waitlist_rank, r.approved_at, r.payment_due_at, r.created_at, r.updated_at,
-	c.slug AS conference_slug, c.title AS conference_title, c.currency AS conference_currency, c.time_zone AS conference_zone, k.slug AS category_slug, k.name AS category_name,
+	c.slug AS conference_slug, c.title AS conference_title, c.title_es AS conference_title_es, c.currency AS conference_currency, c.time_zone AS conference_zone, k.slug AS category_slug, k.name AS category_name, k.name_es AS category_name_es,
 	l.number AS local_number, l.name AS local_name, d.name AS decided_by_name,
 	CASE WHEN r.status = 'waitlisted' THEN (SELECT count(*) FROM registrations w WHERE w.conference_id = r.conference_id
 		AND w.status = 'waitlisted' AND w.waitlist_rank <= r.waitlist_rank) ELSE 0 END AS waitlist_position

@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -30,6 +31,7 @@ commands:
   migrate        create and migrate the database, then exit
   seed-demo      load demo conferences, locals and people (idempotent)
   create-admin   --email E --password P [--name N]: make an admin account
+  healthcheck    exit 0 when the app on ADDR answers /readyz (for container healthchecks)
 `
 
 func main() {
@@ -53,6 +55,8 @@ func main() {
 
 func run(ctx context.Context, cmd string, args []string, cfg config.Config, log *slog.Logger) error {
 	switch cmd {
+	case "healthcheck":
+		return healthcheck(ctx, cfg.Addr)
 	case "serve", "migrate", "seed-demo", "create-admin":
 	case "help", "-h", "--help":
 		fmt.Print(usage)
@@ -108,6 +112,29 @@ func run(ctx context.Context, cmd string, args []string, cfg config.Config, log 
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	return nil
+}
+
+// healthcheck asks the local app whether it is ready.
+func healthcheck(ctx context.Context, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/readyz", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("not ready: %s", resp.Status)
 	}
 	return nil
 }
