@@ -247,8 +247,14 @@ func checkPublicPages(t *testing.T, srv *server) {
 		t.Errorf("the English description on the Spanish conference page is marked lang=%q, want en", l)
 	}
 
-	// Error states: a sign-in that fails and a sign-up with nothing filled in.
+	// Error states: a page that is not there, a sign-in that fails and a
+	// sign-up with nothing filled in.
 	for _, lang := range []string{"en", "es"} {
+		if status := b.visit(srv.URL + "/conferences/no-such-conference?lang=" + lang); status != http.StatusNotFound {
+			t.Errorf("an unknown conference answered %d, want 404", status)
+		}
+		b.mustBeAccessible("GET /conferences/no-such-conference ("+lang+")", lang)
+
 		b.visit(srv.URL + "/login?lang=" + lang)
 		b.typeInto("#f-email", "nobody@convene.example")
 		b.typeInto("#f-password", "not the password")
