@@ -242,7 +242,7 @@ func (a *App) decide(c *gin.Context, act models.Actor, id int64, action, denyRea
 	case "deny":
 		return a.Store.Deny(c.Request.Context(), id, act, denyReason)
 	default:
-		return a.Store.Cancel(c.Request.Context(), id, act)
+		return a.cancelAndRefund(c, act, id)
 	}
 }
 

@@ -17,6 +17,8 @@ var publicRoutes = map[string]bool{
 	"GET /password/forgot": true, "POST /password/forgot": true, "GET /password/reset": true, "POST /password/reset": true,
 	"POST /api/v1/auth/signup": true, "POST /api/v1/auth/login": true, "POST /api/v1/auth/logout": true,
 	"GET /api/v1/conferences": true, "GET /api/v1/conferences/:slug": true,
+	"GET /conferences/:slug/agenda.pdf": true,
+	"POST /webhooks/stripe": true, // authenticated by Stripe's signature, tested in payments_test.go
 }
 
 // Routes for any signed-in member.
@@ -24,11 +26,16 @@ var memberRoutes = map[string]bool{
 	"GET /account": true, "POST /account/password": true, "GET /api/v1/me": true,
 	"GET /me": true, "GET /conferences/:slug/register": true, "POST /conferences/:slug/register": true,
 	"GET /api/v1/me/registrations": true, "POST /api/v1/conferences/:slug/registrations": true,
+	"GET /api/v1/locals": true,
 }
 
 // Routes for admins only (staff who are not admins get 403 too).
 var adminRoutes = map[string]bool{
-	"PATCH /api/v1/users/:email": true,
+	"PATCH /api/v1/users/:email": true, "GET /admin": true, "POST /admin/locals": true,
+	"GET /admin/locals/:number": true, "POST /admin/locals/:number/officers": true,
+	"POST /admin/locals/:number/officers/:id/remove": true, "POST /admin/users/:id/staff": true,
+	"POST /api/v1/locals": true, "POST /api/v1/locals/:number/officers": true,
+	"DELETE /api/v1/locals/:number/officers/:email": true,
 }
 
 func fillPath(p string, regID int64) string {

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ const (
 	ctxLang       = "lang"
 	ctxRequestID  = "request_id"
 	ctxToken      = "session_token"
+	ctxRawBody    = "raw_body"
 	maxBodyBytes  = 1 << 20
 )
 
@@ -71,10 +73,22 @@ func (a *App) crossOrigin() gin.HandlerFunc {
 	}
 }
 
-// limitBody caps request bodies; routes that take uploads set their own cap.
+// limitBody caps request bodies; routes that take uploads set their own cap
+// with uploadLimit.
 func limitBody(n int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		c.Set(ctxRawBody, c.Request.Body)
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
+		c.Next()
+	}
+}
+
+// uploadLimit replaces limitBody's cap with n for a route that takes files.
+func uploadLimit(n int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if raw, ok := c.Get(ctxRawBody); ok {
+			c.Request.Body = http.MaxBytesReader(c.Writer, raw.(io.ReadCloser), n)
+		}
 		c.Next()
 	}
 }

@@ -77,6 +77,14 @@ func (a *App) Routes(opts ...RouteOption) *gin.Engine {
 	staff.GET("/conferences/:slug/sessions/:id/edit", a.editSessionForm)
 	staff.POST("/conferences/:slug/sessions/:id/edit", a.updateSession)
 
+	// Badges, tickets and agendas.
+	r.GET("/conferences/:slug/agenda.pdf", a.conferenceAgendaPDF)
+	member.GET("/registrations/:id/ticket", a.ticketPage)
+	member.GET("/registrations/:id/agenda.pdf", a.registrationAgendaPDF)
+	r.GET("/registrations/:id/badge.pdf", a.requireUser, a.requireStaff, noStore, a.badgePDF)
+	staff.GET("/conferences/:slug/badges", a.badgesPage)
+	staff.GET("/conferences/:slug/badges.pdf", a.badgesPDF)
+
 	// JSON API.
 	api := r.Group("/api/v1", noStore)
 	api.POST("/auth/signup", a.apiSignup)
@@ -105,6 +113,48 @@ func (a *App) Routes(opts ...RouteOption) *gin.Engine {
 
 	apiAdmin := api.Group("", a.requireUser, a.requireAdmin)
 	apiAdmin.PATCH("/users/:email", a.apiUpdateUser)
+
+	// Locals, officers and rosters. Admins manage locals and officers; a
+	// local's officers and staff manage its roster (rosterLocal checks which).
+	admin := r.Group("/admin", a.requireUser, a.requireAdmin, noStore)
+	admin.GET("", a.adminHome)
+	admin.POST("/locals", a.adminCreateLocal)
+	admin.GET("/locals/:number", a.adminLocal)
+	admin.POST("/locals/:number/officers", a.adminAddOfficer)
+	admin.POST("/locals/:number/officers/:id/remove", a.adminRemoveOfficer)
+	admin.POST("/users/:id/staff", a.adminSetStaff)
+	officer := r.Group("/officer", a.requireUser, a.requireOfficer, noStore)
+	officer.GET("", a.officerHome)
+	officer.GET("/locals/:number/roster", a.rosterPage)
+	officer.POST("/locals/:number/roster/uploads", uploadLimit(rosterUploadCap), a.uploadRoster)
+	officer.GET("/locals/:number/roster/uploads/:id", a.rosterUploadPage)
+	officer.POST("/locals/:number/roster/uploads/:id/apply", a.applyRosterUpload)
+	apiLocals := api.Group("/locals", a.requireUser)
+	apiLocals.GET("", a.apiLocals)
+	apiLocals.POST("", a.requireAdmin, a.apiCreateLocal)
+	apiLocals.POST("/:number/officers", a.requireAdmin, a.apiAddOfficer)
+	apiLocals.DELETE("/:number/officers/:email", a.requireAdmin, a.apiRemoveOfficer)
+	apiLocals.PUT("/:number/roster", a.requireOfficer, uploadLimit(rosterUploadCap), a.apiPutRoster)
+
+	// Payments.
+	r.POST("/webhooks/stripe", a.stripeWebhook) // authenticated by Stripe's signature
+	member.GET("/registrations/:id/payment", a.paymentPage)
+	member.GET("/registrations/:id/payment/success", a.paymentSuccess)
+	member.GET("/registrations/:id/payment/cancelled", a.paymentCancelled)
+	member.POST("/registrations/:id/checkout", a.checkoutPage)
+	member.POST("/registrations/:id/payments", a.recordPaymentPage)
+	member.GET("/registrations/:id/cancel", a.cancelPage)
+	member.GET("/payments/:id/receipt", a.receiptPage)
+	member.GET("/payments/:id/receipt.pdf", a.receiptPDF)
+	officer.GET("/locals/:number/statement", a.statementPage)
+	officer.GET("/locals/:number/statement.csv", a.statementCSV)
+	staff.GET("/conferences/:slug/payments", a.staffPayments)
+	staff.POST("/payments/:id/refund", a.refundPage)
+	staff.POST("/refunds/:id/retry", a.retryRefundPage)
+	apiMember.POST("/registrations/:id/checkout", a.apiCheckout)
+	apiMember.GET("/registrations/:id/payments", a.apiPayments)
+	apiMember.POST("/registrations/:id/payments", a.apiRecordPayment)
+	apiStaff.POST("/payments/:id/refunds", a.apiRefund)
 	return r
 }
 

@@ -23,6 +23,8 @@ func (s *Store) ExpireUnpaid(ctx context.Context, now time.Time) (int, error) {
 			var ids []int64
 			if err := tx.SelectContext(ctx, &ids, `SELECT id FROM registrations
 				WHERE status = 'awaiting_payment' AND payment_due_at <= $1
+				-- A bank payment Stripe is still processing is not overdue.
+				AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.registration_id = registrations.id AND p.status = 'processing')
 				ORDER BY payment_due_at, id LIMIT 50 FOR UPDATE SKIP LOCKED`, now); err != nil {
 				return err
 			}

@@ -56,6 +56,7 @@ type bench struct {
 
 var benches = []bench{
 	{"catalogue", catalogueBench},
+	{"badges", badgesBench},
 }
 
 const defaultServer = "postgres://postgres@127.0.0.1:5432/"

@@ -82,7 +82,9 @@ func New(t testing.TB) (*sqlx.DB, string) {
 	if err != nil {
 		t.Fatalf("testdb: %v", err)
 	}
-	db.SetMaxOpenConns(40)
+	// Small pools: test packages and parallel browser tests share one server,
+	// which on a fresh machine allows 100 connections.
+	db.SetMaxOpenConns(10)
 	t.Cleanup(func() {
 		db.Close()
 		a, err := sql.Open("postgres", server)

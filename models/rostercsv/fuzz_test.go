@@ -77,5 +77,13 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("row error without a reason on line %d", e.Line)
 			}
 		}
+		if len(res.Skipped) > len(res.Errors) {
+			t.Fatalf("%d skipped member numbers for %d row errors", len(res.Skipped), len(res.Errors))
+		}
+		for _, n := range res.Skipped {
+			if n == "" || strings.ContainsAny(n[:1], "=+-@\t\r\n ") || strings.ContainsAny(n, "\n\r\x00") {
+				t.Fatalf("skipped member number %q", n)
+			}
+		}
 	})
 }

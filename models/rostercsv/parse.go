@@ -49,6 +49,11 @@ type Result struct {
 	Rows    []Row
 	Errors  []RowError
 	Columns map[string]string // our field (FieldMemberNumber ...) -> column name as written in the file
+	// Skipped lists the member numbers that could be read from lines that
+	// became row errors, so that a caller comparing the file with a roster
+	// does not take those members as missing from the file. A member number
+	// repeated on a later line is not listed again.
+	Skipped []string
 }
 
 // ErrTooLarge means the file is larger than MaxBytes.

@@ -504,3 +504,29 @@ func TestManyUnclosedQuotes(t *testing.T) {
 		}
 	}
 }
+
+func TestSkippedLinesNameTheirMembers(t *testing.T) {
+	in := "Member #,First,Last,Email\n" +
+		"100,Ana,Ruiz,not-an-email\n" + // a bad cell: the member number is still read
+		"101,José,García, Jr.,jg@example.org\n" + // shifted cells: the first cell is still the member number
+		"=HYPERLINK(1),Eve,Stone,\n" + // no usable member number
+		"102,Li,Wu,\n" +
+		"102,Li,Wu,\n" // repeated: already listed as a row
+	res, err := Parse(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"100", "101"}; !reflect.DeepEqual(res.Skipped, want) {
+		t.Errorf("skipped = %q, want %q", res.Skipped, want)
+	}
+	if len(res.Rows) != 1 || len(res.Errors) != 4 {
+		t.Errorf("got %d rows and %d errors", len(res.Rows), len(res.Errors))
+	}
+
+	// When the member number is not the first column, a shifted line's cells
+	// cannot be trusted.
+	res, err = Parse(strings.NewReader("First,Last,Member #\nJosé,García, Jr.,101\n"))
+	if err != nil || len(res.Skipped) != 0 || len(res.Errors) != 1 {
+		t.Errorf("shifted line: skipped %q, %d errors, %v", res.Skipped, len(res.Errors), err)
+	}
+}

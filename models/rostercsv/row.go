@@ -34,11 +34,22 @@ var scientific = regexp.MustCompile(`^[0-9](\.[0-9]+)?[eE]\+[0-9]+$`)
 
 // record turns one data line into a Row or a RowError.
 func (p *parser) record(line int, cells []string) {
+	get := func(field string) string {
+		i, ok := p.h.cols[field]
+		if !ok || i >= len(cells) {
+			return ""
+		}
+		return cleanCell(cells[i])
+	}
 	if p.h.isHeaderAgain(cells) {
 		p.skip(line, "this line repeats the column names, so it was skipped")
 		return
 	}
 	if extra := lastNonBlank(cells) + 1; extra > p.h.width {
+		// Only the first cell cannot have been shifted by a stray delimiter.
+		if p.h.cols[FieldMemberNumber] == 0 {
+			p.skipped(get(FieldMemberNumber))
+		}
 		p.skip(line, fmt.Sprintf("this line has %d cells but the column names line has %d; a name may contain a %s that is not inside quote marks",
 			extra, p.h.width, delimiterWord(p.h.comma)))
 		return
@@ -46,13 +57,6 @@ func (p *parser) record(line int, cells []string) {
 	lines := ""
 	if n := newlines(cells); n > 0 {
 		lines = fmt.Sprintf("lines %d to %d", line, line+n)
-	}
-	get := func(field string) string {
-		i, ok := p.h.cols[field]
-		if !ok || i >= len(cells) {
-			return ""
-		}
-		return cleanCell(cells[i])
 	}
 
 	var problems []string
@@ -104,10 +108,26 @@ func (p *parser) record(line int, cells []string) {
 	}
 
 	if len(problems) > 0 {
+		if mnProblem == "" {
+			p.res.Skipped = append(p.res.Skipped, row.MemberNumber)
+		}
 		p.skip(line, strings.Join(problems, "; "))
 		return
 	}
 	p.res.Rows = append(p.res.Rows, row)
+}
+
+// skipped notes the member number of a line whose cells are shifted, when it
+// looks like a member number that has not been seen yet.
+func (p *parser) skipped(memberNumber string) {
+	mn := cleanCell(strings.TrimPrefix(memberNumber, "'"))
+	if checkValue("member number", mn, maxMemberNumberLen, "") != "" || scientific.MatchString(mn) {
+		return
+	}
+	if _, dup := p.firstLine[strings.ToLower(mn)]; dup {
+		return
+	}
+	p.res.Skipped = append(p.res.Skipped, mn)
 }
 
 // checkValue returns what is wrong with a member number, name or email, or "".
