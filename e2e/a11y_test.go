@@ -201,6 +201,7 @@ func TestAccessibility(t *testing.T) {
 	seedQueue(t, srv)
 	t.Run("public pages", func(t *testing.T) { t.Parallel(); checkPublicPages(t, srv) })
 	t.Run("member pages", func(t *testing.T) { t.Parallel(); checkMemberPages(t, srv) })
+	t.Run("paying member pages", func(t *testing.T) { t.Parallel(); checkPayingMember(t, srv) })
 	t.Run("officer pages", func(t *testing.T) { t.Parallel(); checkOfficerPages(t, srv) })
 	t.Run("staff pages", func(t *testing.T) { t.Parallel(); checkStaffPages(t, srv) })
 	t.Run("staff reports", func(t *testing.T) { t.Parallel(); checkStaffReports(t, srv) })
@@ -299,13 +300,39 @@ func checkMemberPages(t *testing.T, srv *server) {
 	if !strings.HasPrefix(reg, "/registrations/") {
 		t.Fatalf("after registering the browser is at %s", reg)
 	}
-	b.checkPages(srv.URL, "/me", reg)
+	b.checkPages(srv.URL, "/me", reg, reg+"/cancel")
 	b.screenshotA11y("registration")
+}
+
+// checkPayingMember follows Marcus's guest registration from approval to a
+// paid ticket: the payment page, the ticket and the receipt.
+func checkPayingMember(t *testing.T, srv *server) {
+	ctx := context.Background()
+	staff := srv.actor(t, staffEmail)
+	mine, err := srv.Store.UserRegistrations(ctx, srv.actor(t, "marcus.bell@convene.example").User.ID)
+	if err != nil || len(mine) != 1 {
+		t.Fatalf("Marcus's registrations: %v, %v", mine, err)
+	}
+	r, err := srv.Store.Approve(ctx, mine[0].ID, staff)
+	if err != nil {
+		t.Fatalf("approving Marcus: %v", err)
+	}
+	reg := fmt.Sprintf("/registrations/%d", r.ID)
+	b := signedIn(t, srv, "marcus.bell@convene.example")
+	b.checkPages(srv.URL, reg+"/payment")
+
+	pay, err := srv.Store.RecordPayment(ctx, r.ID, models.PaymentInput{Method: models.MethodCash, Reference: "desk 1"}, staff)
+	if err != nil {
+		t.Fatalf("paying cash: %v", err)
+	}
+	b.checkPages(srv.URL, "/me", reg, reg+"/ticket", fmt.Sprintf("/payments/%d/receipt", pay.ID))
+	b.visit(srv.URL + reg + "/ticket?lang=en")
+	b.screenshotA11y("ticket")
 }
 
 func checkOfficerPages(t *testing.T, srv *server) {
 	b := signedIn(t, srv, "rosa.delgado@convene.example")
-	b.checkPages(srv.URL, "/officer/approvals", "/officer/locals/4121/delegation")
+	b.checkPages(srv.URL, "/officer", "/officer/approvals", "/officer/locals/4121/delegation", "/officer/locals/4121/statement")
 	b.visit(srv.URL + "/officer/approvals?lang=en")
 	b.clickLink("Luis Chávez-Nava")
 	b.mustBeAccessible("a registration, as its officer (en)", "en")
@@ -330,7 +357,7 @@ func checkStaffPages(t *testing.T, srv *server) {
 func checkStaffReports(t *testing.T, srv *server) {
 	b := signedIn(t, srv, staffEmail)
 	conf := "/staff/conferences/" + palSlug
-	b.checkPages(srv.URL, conf+"/dashboard", conf+"/waitlist", conf+"/categories/new", conf+"/sessions/new")
+	b.checkPages(srv.URL, conf+"/dashboard", conf+"/waitlist", conf+"/badges", conf+"/payments", conf+"/categories/new", conf+"/sessions/new")
 	b.visit(srv.URL + conf + "/dashboard?lang=en")
 	b.screenshotA11y("staff-dashboard")
 }
