@@ -33,7 +33,7 @@ func (s *server) confirmedAt(t *testing.T, first, last, email string) models.Reg
 	return r
 }
 
-func (b *browser) focused() string {
+func (b *browser) focusedID() string {
 	b.t.Helper()
 	return eval[string](b, `document.activeElement ? document.activeElement.id : ""`)
 }
@@ -57,7 +57,7 @@ func TestDeskScansGreenThenAmber(t *testing.T) {
 		t.Fatalf("desk: %d", status)
 	}
 	b.waitVisible("#scan-code")
-	if f := b.focused(); f != "scan-code" {
+	if f := b.focusedID(); f != "scan-code" {
 		t.Fatalf("the scan field does not have the focus on arrival (focus on %q)", f)
 	}
 	mustSee(t, b.text("#count-in"), "0")
@@ -71,7 +71,7 @@ func TestDeskScansGreenThenAmber(t *testing.T) {
 	if !eval[bool](b, `window.deskMarker === true`) || b.location() != desk {
 		t.Error("the page reloaded to show the result")
 	}
-	if f := b.focused(); f != "scan-code" {
+	if f := b.focusedID(); f != "scan-code" {
 		t.Errorf("after the scan the focus is on %q, not the scan field", f)
 	}
 	if v := b.value("#scan-code"); v != "" {
@@ -82,7 +82,7 @@ func TestDeskScansGreenThenAmber(t *testing.T) {
 
 	// Clicking on nothing in particular gives the focus back to the field.
 	b.do(chromedp.Click(chromedp.CSS("h1")))
-	if f := b.focused(); f != "scan-code" {
+	if f := b.focusedID(); f != "scan-code" {
 		t.Errorf("after a click on the page the focus is on %q", f)
 	}
 
@@ -91,7 +91,7 @@ func TestDeskScansGreenThenAmber(t *testing.T) {
 	amber := b.text("#result")
 	mustSee(t, amber, "Already checked in", "Ana Cortés", "by Priya Natarajan")
 	mustNotSee(t, amber, "Not approved")
-	if f := b.focused(); f != "scan-code" {
+	if f := b.focusedID(); f != "scan-code" {
 		t.Errorf("after the second scan the focus is on %q", f)
 	}
 	b.screenshot("checkin-amber")
@@ -132,7 +132,7 @@ func TestDeskSearchChecksInFromAResult(t *testing.T) {
 	b.do(chromedp.Click(chromedp.CSS(`#matches .match button`)))
 	b.waitVisible(`#result .tone-ok[data-result="checked_in"]`)
 	mustSee(t, b.text("#result"), "Luis Chávez-Nava")
-	if f := b.focused(); f != "scan-code" {
+	if f := b.focusedID(); f != "scan-code" {
 		t.Errorf("after checking in from a search result the focus is on %q", f)
 	}
 	// The list follows: Luis now shows as checked in.
