@@ -1,0 +1,331 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"convene/handlers"
+	"convene/models"
+	"convene/payments"
+	"convene/payments/paymentstest"
+
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/chromedp"
+)
+
+// The three journeys start from an empty database. Each creates, as an admin
+// would, only what its people need: a local, its officer, staff, and one
+// published conference open for registration.
+
+const (
+	journeyPassword = "solidarity-forever"
+	journeySlug     = "summer-leadership-school"
+	journeyTitle    = "Summer Leadership School"
+	journeyLocal    = "4121"
+	journeyLocalNm  = "Harbor City Academic Workers"
+	webhookSecret   = "whsec_journeys"
+)
+
+// world is what a journey starts from.
+type world struct {
+	srv     *server
+	conf    models.Conference
+	local   models.Local
+	officer models.User // Rosa, officer of Local 4121
+	staff   models.User // Priya, conference staff
+}
+
+// newWorld starts Convene over an empty database and creates Local 4121 with
+// its officer, a staff account, and a published conference, open now, with
+// the given registration types.
+func newWorld(t *testing.T, cats ...models.CategoryInput) *world {
+	t.Helper()
+	ctx := context.Background()
+	w := &world{srv: newEmptyServer(t)}
+	s := w.srv.Store
+	var err error
+	if w.local, err = s.CreateLocal(ctx, models.LocalInput{Number: journeyLocal, Name: journeyLocalNm,
+		Union: "UAW", Region: "Region 6", City: "Seattle"}); err != nil {
+		t.Fatalf("creating the local: %v", err)
+	}
+	if w.officer, err = s.CreateUser(ctx, "rosa@local4121.example", "Rosa Delgado", journeyPassword); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddOfficer(ctx, w.officer.ID, w.local.ID); err != nil {
+		t.Fatal(err)
+	}
+	if w.staff, err = s.CreateUser(ctx, "priya@region6.example", "Priya Natarajan", journeyPassword); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetRoles(ctx, w.staff.ID, true, false); err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := models.LoadZone("America/Los_Angeles")
+	now := time.Now().In(loc)
+	starts := now.AddDate(0, 0, 60)
+	conf, err := s.CreateConference(ctx, models.ConferenceInput{Slug: journeySlug, Title: journeyTitle,
+		Description: "Three days of steward and organizer training.", Venue: "Union Hall", City: "Seattle, WA",
+		TimeZone: "America/Los_Angeles", StartsOn: starts.Format(models.DateLayout), EndsOn: starts.AddDate(0, 0, 2).Format(models.DateLayout),
+		Mode: "in_person", Languages: "en,es", Capacity: "100", Currency: "usd", PaymentDueDays: "14",
+		RegistrationOpensAt:  now.AddDate(0, 0, -1).Format(time.RFC3339),
+		RegistrationClosesAt: now.AddDate(0, 0, 30).Format(models.DateLayout),
+	})
+	if err != nil {
+		t.Fatalf("creating the conference: %v", err)
+	}
+	for _, c := range cats {
+		if _, err := s.CreateCategory(ctx, conf, c); err != nil {
+			t.Fatalf("creating the category %s: %v", c.Slug, err)
+		}
+	}
+	if w.conf, err = s.SetConferenceStatus(ctx, conf.ID, models.StatusPublished); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// Registration types the journeys use.
+var (
+	paidDelegate = models.CategoryInput{Slug: "member-delegate", Name: "Member delegate", Price: "150.00",
+		RequiresMembership: true, Approver: "officer"}
+	freeMember = models.CategoryInput{Slug: "member", Name: "Member", Price: "0",
+		RequiresMembership: true, Approver: "officer"}
+)
+
+// useStripe points the app's payment gateway at a stripe-mock of the test's own.
+func (w *world) useStripe(t *testing.T) {
+	t.Helper()
+	w.srv.App.Pay = payments.NewStripe(payments.Config{SecretKey: "sk_test_123", WebhookSecret: webhookSecret,
+		APIBase: paymentstest.StartStripeMock(t)}, nil)
+}
+
+// shot saves the whole page as screenshots/journeys/<name>.png.
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	dir := filepath.Join(screenshotDir, "journeys")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("screenshot: e2e/%s", path)
+}
+
+// standInForStripe answers the tab's requests to any https address (Stripe's
+// hosted pages; the app itself is plain http on 127.0.0.1) with a small page
+// of its own, since the test machine has no network. It returns the
+// addresses asked for, in order.
+func (b *browser) standInForStripe() <-chan string {
+	b.t.Helper()
+	paused := chromedp.Events(b.Ctx, fetch.RequestPaused)
+	if _, err := chromedp.Call(b.Ctx, fetch.Enable, fetch.EnableParams{
+		Patterns: []*fetch.RequestPattern{{URLPattern: "https://*"}}}); err != nil {
+		b.t.Fatalf("intercepting https requests: %v", err)
+	}
+	asked := make(chan string, 16)
+	page := []byte(`<!doctype html><html lang="en"><title>Stripe Checkout</title><h1>Stripe Checkout (stand-in)</h1>`)
+	go func() {
+		for ev, err := range paused {
+			if err != nil {
+				return
+			}
+			select {
+			case asked <- ev.Request.URL:
+			default:
+			}
+			_, _ = chromedp.Call(b.Ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: ev.RequestID,
+				ResponseCode: 200, Body: page,
+				ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "text/html; charset=utf-8"}}})
+		}
+	}()
+	return asked
+}
+
+// decodeQR reads the QR codes in a screenshot of the page with zbarimg.
+func (b *browser) decodeQR() string {
+	b.t.Helper()
+	png, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	path := filepath.Join(b.t.TempDir(), "page.png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	var out, stderr bytes.Buffer
+	cmd := exec.Command("zbarimg", "--raw", "-q", "-Sdisable", "-Sqrcode.enable", path)
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 4 { // 4: no code found
+			b.t.Fatalf("zbarimg: %v %s", err, stderr.String())
+		}
+	}
+	return strings.TrimSpace(out.String())
+}
+
+// needTool fails the test, naming the script that installs it, when a
+// command-line tool is missing.
+func needTool(t *testing.T, name, script string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		t.Fatalf("%s not found: run scripts/%s, or `make test`", name, script)
+	}
+}
+
+// TestJourneyMemberSignsUpPaysAndGetsHerTicket: Elena, on her local's roster,
+// creates an account, registers for a paid conference, is approved at once
+// by the roster match, pays through Stripe Checkout (stripe-mock; the test
+// stands in for Stripe's page and then delivers the signed webhook Stripe
+// would send), and finds herself confirmed, with a ticket whose QR code
+// scans to her ticket's address.
+func TestJourneyMemberSignsUpPaysAndGetsHerTicket(t *testing.T) {
+	t.Parallel()
+	needTool(t, "zbarimg", "ensure-pdf-tools.sh")
+	ctx := context.Background()
+	w := newWorld(t, paidDelegate)
+	w.useStripe(t)
+	srv := w.srv
+	// Her local's roster has her line.
+	roster := "Member Number,First Name,Last Name,Email,Standing\n55012,Elena,Márquez,elena.marquez@example.org,good\n"
+	if _, _, err := srv.Store.ApplyRoster(ctx, w.local.ID, w.officer.ID, []byte(roster)); err != nil {
+		t.Fatalf("loading the roster: %v", err)
+	}
+
+	// She creates her account.
+	elena := newBrowser(t)
+	elena.visit(srv.URL + "/")
+	if status := elena.clickLink("Create an account"); status != 200 {
+		t.Fatalf("the sign-up page answered %d", status)
+	}
+	elena.typeInto("#f-name", "Elena Márquez")
+	elena.typeInto("#f-email", "elena.marquez@example.org")
+	elena.typeInto("#f-password", journeyPassword)
+	elena.shot("1-01-signup")
+	if status := elena.click(`form[action="/signup"] button[type=submit]`); status != 200 {
+		t.Fatalf("creating the account answered %d", status)
+	}
+	mustSee(t, elena.text(".flash"), "Welcome to Convene. Your account is ready.")
+
+	// She finds the conference and registers as a member delegate.
+	if status := elena.clickLink(journeyTitle); status != 200 {
+		t.Fatalf("the conference page answered %d", status)
+	}
+	if status := elena.clickLink("Register"); status != 200 {
+		t.Fatalf("the registration form answered %d", status)
+	}
+	elena.mustKeep(map[string]string{"#f-first_name": "Elena", "#f-last_name": "Márquez", "#f-email": "elena.marquez@example.org"})
+	elena.tap(`label[for="cat-member-delegate"]`)
+	elena.typeInto("#f-local", journeyLocal)
+	elena.typeInto("#f-member_number", "55012")
+	elena.typeInto("#f-phone", "(206) 555-0110")
+	elena.shot("1-02-register")
+	if status := elena.click(`form.wide-form button[type=submit]`); status != 200 {
+		t.Fatalf("submitting the registration answered %d", status)
+	}
+	m := registrationURL.FindStringSubmatch(elena.location())
+	if m == nil {
+		t.Fatalf("after submitting, the browser is at %s, not a registration's page", elena.location())
+	}
+	id, _ := strconv.ParseInt(m[1], 10, 64)
+
+	// The roster match approves her at once: she is asked to pay.
+	if status := elena.text(".status"); status != "Awaiting payment" {
+		t.Errorf("status after registering: got %q, want Awaiting payment", status)
+	}
+	mustSee(t, elena.text("main"), "Approved. Pay "+handlers.Money(15000, "usd")+" to confirm your seat.")
+	elena.shot("1-03-approved-awaiting-payment")
+
+	// She pays by card: the app sends her to Stripe Checkout.
+	if status := elena.clickLink("Pay now"); status != 200 {
+		t.Fatalf("the payment page answered %d", status)
+	}
+	asked := elena.standInForStripe()
+	if status := elena.click(`form[action="/registrations/` + m[1] + `/checkout"] button[type=submit]`); status != 200 {
+		t.Fatalf("Pay by card led to a page answering %d", status)
+	}
+	pays, err := srv.Store.Payments(ctx, id)
+	if err != nil || len(pays) != 1 || pays[0].StripeSessionID == nil {
+		t.Fatalf("after checkout the registration has payments %+v (%v), want one with a Stripe session", pays, err)
+	}
+	pay := pays[0]
+	if pay.AmountCents != 15000 || pay.CheckoutURL == "" {
+		t.Errorf("the checkout asks %d cents at %q, want 15000 at a Stripe address", pay.AmountCents, pay.CheckoutURL)
+	}
+	select {
+	case u := <-asked:
+		if u != pay.CheckoutURL {
+			t.Errorf("the browser was sent to %s, want the session's checkout page %s", u, pay.CheckoutURL)
+		}
+	default:
+		t.Fatal("the browser never asked for Stripe's checkout page")
+	}
+	if loc := elena.location(); loc != pay.CheckoutURL {
+		t.Errorf("the browser shows %s, want %s", loc, pay.CheckoutURL)
+	}
+	elena.shot("1-04-at-stripe")
+
+	// Stripe sends her back before its webhook has arrived: not confirmed yet.
+	successURL := srv.URL + "/registrations/" + m[1] + "/payment/success"
+	if status := elena.visit(successURL); status != 200 {
+		t.Fatalf("the page Stripe returns to answered %d", status)
+	}
+	mustSee(t, elena.text("main"), "We are confirming your payment with the card company.")
+	elena.shot("1-05-back-confirming")
+
+	// Stripe's signed webhook lands.
+	event := paymentstest.CheckoutSessionEvent("evt_journey_paid", payments.EventCheckoutCompleted,
+		*pay.StripeSessionID, id, pay.AmountCents, "paid")
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/webhooks/stripe", bytes.NewReader(event))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Stripe-Signature", paymentstest.SignedWebhook(webhookSecret, event, time.Time{}))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("the webhook answered %d", resp.StatusCode)
+	}
+
+	// The page sees it, and so does her dashboard.
+	elena.visit(successURL)
+	mustSee(t, elena.text("main"), "Your payment was received and your registration is confirmed.")
+	if status := elena.visit(srv.URL + "/me"); status != 200 {
+		t.Fatalf("/me answered %d", status)
+	}
+	if status := elena.text("li.reg .status"); status != "Confirmed" {
+		t.Errorf("dashboard status: got %q, want Confirmed", status)
+	}
+	mustSee(t, elena.text("li.reg"), journeyTitle, "You are confirmed. Bring your ticket's QR code to the check-in desk.")
+	elena.shot("1-06-dashboard-confirmed")
+
+	// Her ticket's QR code scans to her ticket's address.
+	if status := elena.click(`li.reg a[href$="/ticket"]`); status != 200 {
+		t.Fatalf("the ticket page answered %d", status)
+	}
+	reg, err := srv.Store.Registration(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSee(t, elena.text("main"), "Elena Márquez", "Member delegate", "Show this code at the check-in desk", *reg.TicketToken)
+	elena.shot("1-07-ticket")
+	if got, want := elena.decodeQR(), srv.App.TicketURL(reg); got != want {
+		t.Errorf("the ticket's QR code reads %q, want %q", got, want)
+	}
+}
