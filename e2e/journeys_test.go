@@ -329,3 +329,165 @@ func TestJourneyMemberSignsUpPaysAndGetsHerTicket(t *testing.T) {
 		t.Errorf("the ticket's QR code reads %q, want %q", got, want)
 	}
 }
+
+// registerSelf registers a member for the journey's conference as she would
+// herself, with a member number that is not on her local's roster.
+func (w *world) registerSelf(t *testing.T, first, last, email, number string) models.Registration {
+	t.Helper()
+	ctx := context.Background()
+	u, err := w.srv.Store.CreateUser(ctx, email, first+" "+last, journeyPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	act, err := w.srv.Store.ActorFor(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := w.srv.Store.Register(ctx, w.conf, models.RegistrationInput{Category: "member", FirstName: first, LastName: last,
+		Email: email, Local: journeyLocal, MemberNumber: number}, act, w.srv.App.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != models.RegPending {
+		t.Fatalf("%s %s registered as %s, want pending", first, last, r.Status)
+	}
+	return r
+}
+
+// TestJourneyOfficerRosterDelegationApprovals: Rosa, an officer of Local
+// 4121, uploads the local's roster as a CSV file and applies it after
+// checking what it changes, registers a delegation of five from it, then
+// works her approvals queue: she approves one member who registered with a
+// number not on the roster and denies another with a reason, which that
+// member then reads on her dashboard.
+func TestJourneyOfficerRosterDelegationApprovals(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWorld(t, freeMember)
+	srv := w.srv
+	tomas := w.registerSelf(t, "Tomás", "Herrera", "tomas.herrera@example.org", "99001")
+	grace := w.registerSelf(t, "Grace", "Okafor", "grace.okafor@example.org", "99002")
+
+	rosa := newBrowser(t)
+	if status := rosa.signIn(srv.URL, w.officer.Email, journeyPassword); status != 200 {
+		t.Fatalf("signing in as Rosa answered %d", status)
+	}
+
+	// The roster: a CSV file as exported from the local's spreadsheet.
+	csvPath := filepath.Join(t.TempDir(), "local-4121-roster.csv")
+	delegates := []struct{ number, first, last string }{
+		{"10001", "Ana", "Cortés"}, {"10002", "Luis", "Chávez-Nava"}, {"10003", "Mei-Lin", "Harper"},
+		{"10004", "Kwame", "Mensah"}, {"10005", "Ñusta", "Quispe"},
+	}
+	csv := "Member Number,First Name,Last Name,Email,Standing\n"
+	for _, d := range delegates {
+		csv += d.number + "," + d.first + "," + d.last + "," + d.number + "@local4121.example,good\n"
+	}
+	csv += "10006,Samuel,Ortega,samuel@local4121.example,good\n10007,Lena,Svensson,,lapsed\n"
+	if err := os.WriteFile(csvPath, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if status := rosa.visit(srv.URL + "/officer"); status != 200 {
+		t.Fatalf("/officer answered %d", status)
+	}
+	if status := rosa.click(`a[href="/officer/locals/4121/roster"]`); status != 200 {
+		t.Fatalf("the roster page answered %d", status)
+	}
+	mustSee(t, rosa.text("main"), "Roster of Local 4121", "The roster is empty.")
+	rosa.do(chromedp.SetUploadFiles(chromedp.CSS("#f-roster"), []string{csvPath}))
+	rosa.shot("2-01-roster-upload")
+	if status := rosa.click(`form[enctype="multipart/form-data"] button[type=submit]`); status != 200 {
+		t.Fatalf("uploading the roster answered %d", status)
+	}
+	mustSee(t, rosa.text("h1"), "Check the roster before applying it")
+	mustSee(t, rosa.text("main"), "File: local-4121-roster.csv", "Nothing has changed yet.", "add new members: 7",
+		"skip lines that could not be read: 0", "Quispe, Ñusta")
+	rosa.shot("2-02-roster-preview")
+	if status := rosa.click(`form[action$="/apply"] button[type=submit]`); status != 200 {
+		t.Fatalf("applying the roster answered %d", status)
+	}
+	mustSee(t, rosa.text(".flash"), "Roster updated. Added: 7")
+	mustSee(t, rosa.text("main"), "Members on the roster: 7", "in good standing: 6", "lapsed: 1", "Chávez-Nava, Luis")
+	rosa.shot("2-03-roster-applied")
+
+	// A delegation of five from the roster.
+	if status := rosa.clickLink("Approvals"); status != 200 {
+		t.Fatalf("the approvals page answered %d", status)
+	}
+	if status := rosa.click(`a[href="/officer/locals/4121/delegation"]`); status != 200 {
+		t.Fatalf("the delegation page answered %d", status)
+	}
+	if status := rosa.click(`form.inline-form button[type=submit]`); status != 200 {
+		t.Fatalf("choosing the conference answered %d", status)
+	}
+	members := rosa.text("main table")
+	mustSee(t, members, "Samuel Ortega")
+	mustNotSee(t, members, "Svensson") // lapsed members cannot be delegates
+	for _, d := range delegates {
+		rosa.tap("#m-" + d.number)
+	}
+	rosa.shot("2-04-delegation-chosen")
+	if status := rosa.click(`form[method=post] button.primary`); status != 200 {
+		t.Fatalf("registering the delegation answered %d", status)
+	}
+	results := rosa.text(".flash")
+	for _, d := range delegates {
+		mustSee(t, results, d.first+" "+d.last+": Confirmed")
+	}
+	// The five are marked registered; Samuel is still free to choose.
+	if n := eval[int](rosa, `document.querySelectorAll("input[name=members]").length`); n != 1 {
+		t.Errorf("after the delegation %d members can still be ticked, want 1 (Samuel)", n)
+	}
+	rosa.shot("2-05-delegation-registered")
+
+	// The queue has the two who registered with numbers not on the roster.
+	if status := rosa.clickLink("Approvals"); status != 200 {
+		t.Fatalf("the approvals page answered %d", status)
+	}
+	queue := rosa.rows("table.queue")
+	if len(queue) != 2 {
+		t.Fatalf("the queue has %d rows, want Tomás and Grace:\n%s", len(queue), indent(strings.Join(queue, "\n")))
+	}
+	mustSee(t, card(queue, "Tomás Herrera"), "#99001", "Not on the roster")
+	mustSee(t, card(queue, "Grace Okafor"), "#99002", "Not on the roster")
+	rosa.tap(`input[aria-label="Select Tomás Herrera"]`)
+	rosa.shot("2-06-queue")
+	if status := rosa.click(`form[action="/officer/approvals"] button[type=submit]`); status != 200 {
+		t.Fatalf("Approve selected answered %d", status)
+	}
+	mustSee(t, rosa.text(".flash"), "Approved 1")
+	mustNotSee(t, rosa.text("main"), "Tomás Herrera")
+
+	// Grace is denied, with a reason, from her registration's page.
+	if status := rosa.clickLink("Grace Okafor"); status != 200 {
+		t.Fatalf("Grace's registration answered %d", status)
+	}
+	const reason = "Member number 99002 is not in our records; bring your union card to the office."
+	rosa.typeInto("#reason", reason)
+	if status := rosa.click(`form.deny button[type=submit]`); status != 200 {
+		t.Fatalf("Deny answered %d", status)
+	}
+	if status := rosa.text(".status"); status != "Not approved" {
+		t.Errorf("Grace's status after denying: got %q, want Not approved", status)
+	}
+	mustSee(t, rosa.text("main"), "Denied by Rosa Delgado on ")
+	rosa.shot("2-07-denied")
+
+	if r, _ := srv.Store.Registration(ctx, tomas.ID); r.Status != models.RegConfirmed {
+		t.Errorf("Tomás is %s after approval, want confirmed (the category is free)", r.Status)
+	}
+
+	// Grace reads why on her dashboard and on her registration's page.
+	gb := newBrowser(t)
+	if status := gb.signIn(srv.URL, "grace.okafor@example.org", journeyPassword); status != 200 {
+		t.Fatalf("signing in as Grace answered %d", status)
+	}
+	gb.visit(srv.URL + "/me")
+	if status := gb.text("li.reg .status"); status != "Not approved" {
+		t.Errorf("Grace's dashboard status: got %q, want Not approved", status)
+	}
+	mustSee(t, gb.text("li.reg"), "Reason: “"+reason+"”")
+	gb.shot("2-08-member-sees-reason")
+	gb.visit(srv.URL + "/registrations/" + strconv.FormatInt(grace.ID, 10))
+	mustSee(t, gb.text("main"), "Not approved. Reason: “"+reason+"”", "Denied by Rosa Delgado")
+}
