@@ -155,6 +155,19 @@ func (a *App) Routes(opts ...RouteOption) *gin.Engine {
 	apiMember.GET("/registrations/:id/payments", a.apiPayments)
 	apiMember.POST("/registrations/:id/payments", a.apiRecordPayment)
 	apiStaff.POST("/payments/:id/refunds", a.apiRefund)
+	// Check-in. A ticket's QR code opens /t/TOKEN: staff see the check-in
+	// status, anyone else only that the ticket is valid.
+	r.GET("/t/:token", noStore, a.scannedTicketPage)
+	staff.GET("/conferences/:slug/checkin", a.checkinDesk)
+	staff.POST("/conferences/:slug/checkin", a.checkinScan)
+	staff.POST("/conferences/:slug/checkin/undo", a.checkinUndo)
+	staff.GET("/tokens", a.tokensPage)
+	staff.POST("/tokens", a.createToken)
+	staff.POST("/tokens/:id/revoke", a.revokeToken)
+	apiStaff.POST("/conferences/:slug/checkins", a.apiCheckIn)
+	apiStaff.GET("/conferences/:slug/checkins/counts", a.apiCheckinCounts)
+	apiStaff.GET("/conferences/:slug/attendees", a.apiAttendees)
+	apiStaff.DELETE("/registrations/:id/checkin", a.apiUndoCheckIn)
 	return r
 }
 
