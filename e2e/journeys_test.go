@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/base64"
 	"context"
 	"errors"
 	"net/http"
@@ -490,4 +491,116 @@ func TestJourneyOfficerRosterDelegationApprovals(t *testing.T) {
 	gb.shot("2-08-member-sees-reason")
 	gb.visit(srv.URL + "/registrations/" + strconv.FormatInt(grace.ID, 10))
 	mustSee(t, gb.text("main"), "Not approved. Reason: “"+reason+"”", "Denied by Rosa Delgado")
+}
+
+// pdfText is the text pdftotext finds in a PDF document.
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "doc.pdf")
+	if err := os.WriteFile(path, pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-layout", path, "-").CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdftotext: %v\n%s", err, out)
+	}
+	return string(out)
+}
+
+// TestJourneyStaffPrintBadgesAndCheckInTwo: two delegates of Local 4121 are
+// registered and confirmed. Priya, conference staff, prints their badge sheet
+// from the badges page (the PDF is fetched with her session, as her browser
+// would download it, and read back with pdftotext), then opens the check-in
+// desk and types each delegate's QR text (BASE_URL/t/TOKEN) into the scan
+// field as a keyboard-wedge scanner does: each shows green and the live count
+// goes to 2 of 2.
+func TestJourneyStaffPrintBadgesAndCheckInTwo(t *testing.T) {
+	t.Parallel()
+	needTool(t, "pdftotext", "ensure-pdf-tools.sh")
+	ctx := context.Background()
+	w := newWorld(t, freeMember)
+	srv := w.srv
+	roster := "Member Number,First Name,Last Name\n20001,Ana,Cortés\n20002,Luis,Chávez-Nava\n"
+	if _, _, err := srv.Store.ApplyRoster(ctx, w.local.ID, w.officer.ID, []byte(roster)); err != nil {
+		t.Fatal(err)
+	}
+	rosa, err := srv.Store.ActorFor(ctx, w.officer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var delegates []models.Registration
+	for _, d := range []struct{ number, first, last string }{{"20001", "Ana", "Cortés"}, {"20002", "Luis", "Chávez-Nava"}} {
+		r, err := srv.Store.Register(ctx, w.conf, models.RegistrationInput{Category: "member", FirstName: d.first, LastName: d.last,
+			Email: d.number + "@local4121.example", Local: journeyLocal, MemberNumber: d.number}, rosa, srv.App.Now())
+		if err != nil || r.Status != models.RegConfirmed {
+			t.Fatalf("registering %s %s: %v (%s)", d.first, d.last, err, r.Status)
+		}
+		delegates = append(delegates, r)
+	}
+
+	priya := newBrowser(t)
+	if status := priya.signIn(srv.URL, w.staff.Email, journeyPassword); status != 200 {
+		t.Fatalf("signing in as Priya answered %d", status)
+	}
+	if status := priya.visit(srv.URL + "/staff/conferences/" + journeySlug); status != 200 {
+		t.Fatalf("the conference's staff page answered %d", status)
+	}
+	if status := priya.clickLink("Print badges"); status != 200 {
+		t.Fatalf("the badge page answered %d", status)
+	}
+	mustSee(t, priya.text("main"), "2 badges match.", "Avery 5392")
+	priya.shot("3-01-badges-page")
+
+	// "Print these badges (PDF)" submits the filters to badges.pdf; fetch
+	// what the button asks for, with Priya's cookies.
+	b64, err := chromedp.Run(priya.Ctx, chromedp.Evaluate[string](`(async () => {
+		const button = document.querySelector("button[formaction$='/badges.pdf']");
+		const query = new URLSearchParams(new FormData(button.form)).toString();
+		const r = await fetch(button.getAttribute("formaction") + "?" + query);
+		if (!r.ok || r.headers.get("Content-Type") !== "application/pdf") return "status " + r.status + " " + r.headers.get("Content-Type");
+		const bytes = new Uint8Array(await r.arrayBuffer());
+		let s = "";
+		for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+		return btoa(s);
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("fetching badges.pdf: %v", err)
+	}
+	pdf, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+		t.Fatalf("badges.pdf did not give a PDF: %.200q", b64)
+	}
+	sheet := pdfText(t, pdf)
+	mustSee(t, sheet, "Ana Cortés", "Luis Chávez-Nava", journeyTitle)
+	for _, r := range delegates {
+		if got, _ := srv.Store.Registration(ctx, r.ID); got.BadgePrintedAt == nil {
+			t.Errorf("%s's badge is not marked printed", r.FullName())
+		}
+	}
+
+	// The check-in desk.
+	priya.visit(srv.URL + "/staff/conferences/" + journeySlug)
+	if status := priya.clickLink("Check-in desk"); status != 200 {
+		t.Fatalf("the check-in desk answered %d", status)
+	}
+	priya.waitVisible("#scan-code")
+	if in, of := priya.text("#count-in"), priya.text("#count-expected"); in != "0" || of != "2" {
+		t.Errorf("the desk opens counting %s of %s, want 0 of 2", in, of)
+	}
+	priya.shot("3-02-desk")
+	for i, r := range delegates {
+		priya.do(chromedp.SendKeys(chromedp.CSS("#scan-code"), srv.App.TicketURL(r)+"\r"))
+		priya.waitVisible(`#result .tone-ok[data-result="checked_in"]`)
+		priya.do(chromedp.Poll[chromedp.Void](`document.querySelector("#result .result-name")?.innerText === ` + jsString(r.FullName())))
+		mustSee(t, priya.text("#result"), "Checked in", r.FullName(), "Local 4121", "Member")
+		want := strconv.Itoa(i + 1)
+		priya.do(chromedp.Poll[chromedp.Void](`document.getElementById("count-in").textContent === ` + jsString(want)))
+		priya.shot("3-03-checked-in-" + want)
+	}
+	mustSee(t, priya.text("#count-expected"), "2")
+	for _, r := range delegates {
+		if got, _ := srv.Store.Registration(ctx, r.ID); got.CheckedInAt == nil {
+			t.Errorf("%s is not checked in in the database", r.FullName())
+		}
+	}
 }
