@@ -208,10 +208,10 @@ func (a *App) deskAnswer(c *gin.Context, conf models.Conference, ci models.Check
 	c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
 }
 
-// scannedTicketPage is what a ticket's QR code opens. Staff get the registration's
+// ticketCodePage is what a ticket's QR code opens. Staff get the registration's
 // check-in status with a button to check in (this GET changes nothing);
 // anyone else learns only that the ticket is valid, and the first name.
-func (a *App) scannedTicketPage(c *gin.Context) {
+func (a *App) ticketCodePage(c *gin.Context) {
 	ci, err := a.Store.Ticket(c.Request.Context(), c.Param("token"))
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
 		a.serverError(c, err)
@@ -227,7 +227,7 @@ func (a *App) scannedTicketPage(c *gin.Context) {
 	if !staff {
 		p := a.newPage(c, a.T(c, "Valid ticket"))
 		p.Data = gin.H{"FirstName": r.FirstName}
-		a.render(c, http.StatusOK, "ticket_scan", p)
+		a.render(c, http.StatusOK, "ticket_code", p)
 		return
 	}
 	conf, err := a.Store.ConferenceBySlug(c.Request.Context(), r.ConferenceSlug, true)
@@ -238,5 +238,5 @@ func (a *App) scannedTicketPage(c *gin.Context) {
 	res := a.deskResult(c, ci, conf.Location())
 	p := a.newPage(c, a.T(c, "Ticket: %s", r.FullName()))
 	p.Data = gin.H{"Staff": true, "Result": res, "Conf": conf, "Nonce": newNonce()}
-	a.render(c, http.StatusOK, "ticket_scan", p)
+	a.render(c, http.StatusOK, "ticket_code", p)
 }

@@ -333,7 +333,7 @@ func TestCheckInRoutesAreForStaffOnly(t *testing.T) {
 	}
 }
 
-func TestScannedTicketPage(t *testing.T) {
+func TestTicketCodePage(t *testing.T) {
 	d := newDesk(t)
 	ctx := context.Background()
 	anon := d.ta.client()

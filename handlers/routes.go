@@ -155,9 +155,10 @@ func (a *App) Routes(opts ...RouteOption) *gin.Engine {
 	apiMember.GET("/registrations/:id/payments", a.apiPayments)
 	apiMember.POST("/registrations/:id/payments", a.apiRecordPayment)
 	apiStaff.POST("/payments/:id/refunds", a.apiRefund)
+
 	// Check-in. A ticket's QR code opens /t/TOKEN: staff see the check-in
 	// status, anyone else only that the ticket is valid.
-	r.GET("/t/:token", noStore, a.scannedTicketPage)
+	r.GET("/t/:token", noStore, a.ticketCodePage)
 	staff.GET("/conferences/:slug/checkin", a.checkinDesk)
 	staff.POST("/conferences/:slug/checkin", a.checkinScan)
 	staff.POST("/conferences/:slug/checkin/undo", a.checkinUndo)

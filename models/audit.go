@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // sqlxExecer is a database handle or a transaction.
@@ -26,20 +28,34 @@ type AuditEntry struct {
 
 // Audit records that actor (0 for the system) did action to entity.
 func (s *Store) Audit(ctx context.Context, q sqlxExecer, actorID int64, action, entity string, entityID int64, details map[string]any) error {
+	actor, b, err := auditValues(actorID, details)
+	if err != nil {
+		return err
+	}
+	if tx, ok := q.(*sqlx.Tx); ok {
+		_, err = s.exec(ctx, tx, auditInsert, actor, action, entity, entityID, b)
+		return err
+	}
+	_, err = q.ExecContext(ctx, auditInsert, actor, action, entity, entityID, b)
+	return err
+}
+
+const auditInsert = `INSERT INTO audit_log (actor_id, action, entity, entity_id, details) VALUES ($1,$2,$3,$4,$5)`
+
+// auditValues is how an audit entry stores its actor (NULL for the system)
+// and its details (a JSON object).
+func auditValues(actorID int64, details map[string]any) (*int64, []byte, error) {
 	if details == nil {
 		details = map[string]any{}
 	}
 	b, err := json.Marshal(details)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	var actor *int64
-	if actorID != 0 {
-		actor = &actorID
+	if actorID == 0 {
+		return nil, b, nil
 	}
-	_, err = q.ExecContext(ctx, `INSERT INTO audit_log (actor_id, action, entity, entity_id, details) VALUES ($1,$2,$3,$4,$5)`,
-		actor, action, entity, entityID, b)
-	return err
+	return &actorID, b, nil
 }
 
 // History lists what was done to a record, oldest first.

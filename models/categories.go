@@ -179,7 +179,7 @@ func (s *Store) UpdateCategory(ctx context.Context, conf Conference, id int64, i
 // Categories lists a conference's categories in their display order.
 func (s *Store) Categories(ctx context.Context, conferenceID int64) ([]Category, error) {
 	var cs []Category
-	err := s.db.SelectContext(ctx, &cs, `SELECT `+categoryColumns+` FROM categories WHERE conference_id = $1 ORDER BY position, id`, conferenceID)
+	err := s.sel(ctx, nil, &cs, `SELECT `+categoryColumns+` FROM categories WHERE conference_id = $1 ORDER BY position, id`, conferenceID)
 	return cs, err
 }
 

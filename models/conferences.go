@@ -348,7 +348,7 @@ func (s *Store) SetConferenceStatus(ctx context.Context, id int64, status string
 // so the public never learns a draft exists.
 func (s *Store) ConferenceBySlug(ctx context.Context, slug string, includeDrafts bool) (Conference, error) {
 	var c Conference
-	err := s.db.GetContext(ctx, &c, `SELECT `+conferenceColumns+` FROM conferences WHERE slug = $1 AND (status <> 'draft' OR $2)`, slug, includeDrafts)
+	err := s.get(ctx, nil, &c, `SELECT `+conferenceColumns+` FROM conferences WHERE slug = $1 AND (status <> 'draft' OR $2)`, slug, includeDrafts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, ErrNotFound
 	}

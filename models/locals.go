@@ -99,7 +99,7 @@ func (s *Store) AddOfficer(ctx context.Context, userID, localID int64) error {
 // OfficerLocals lists the locals a user is an officer of.
 func (s *Store) OfficerLocals(ctx context.Context, userID int64) ([]Local, error) {
 	var ls []Local
-	err := s.db.SelectContext(ctx, &ls, `SELECT l.id, l.number, l.name, l.union_name, l.region, l.city, l.created_at
+	err := s.sel(ctx, nil, &ls, `SELECT l.id, l.number, l.name, l.union_name, l.region, l.city, l.created_at
 		FROM locals l JOIN officers o ON o.local_id = l.id WHERE o.user_id = $1 ORDER BY l.number`, userID)
 	return ls, err
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -146,6 +147,11 @@ const registrationSelect = `SELECT r.id, r.conference_id, r.category_id, r.user_
 	LEFT JOIN locals l ON l.id = r.local_id
 	LEFT JOIN users d ON d.id = r.decided_by`
 
+const (
+	registrationByID          = registrationSelect + ` WHERE r.id = $1`
+	registrationByIDForUpdate = registrationByID + ` FOR UPDATE OF r`
+)
+
 // Actor is who is acting: the user and the locals they are an officer of.
 type Actor struct {
 	User      User
@@ -202,16 +208,18 @@ func (a Actor) CanDecide(r Registration) bool {
 
 // Registration loads one registration.
 func (s *Store) Registration(ctx context.Context, id int64) (Registration, error) {
-	return s.registration(ctx, s.db, id, false)
+	return s.registration(ctx, nil, id, false)
 }
 
-func (s *Store) registration(ctx context.Context, q sqlx.QueryerContext, id int64, lock bool) (Registration, error) {
+// registration loads one registration in tx (nil: on the pool), locking its
+// row when asked.
+func (s *Store) registration(ctx context.Context, tx *sqlx.Tx, id int64, lock bool) (Registration, error) {
 	var r Registration
-	query := registrationSelect + ` WHERE r.id = $1`
+	query := registrationByID
 	if lock {
-		query += ` FOR UPDATE OF r`
+		query = registrationByIDForUpdate
 	}
-	err := sqlx.GetContext(ctx, q, &r, query, id)
+	err := s.get(ctx, tx, &r, query, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, ErrNotFound
 	}
@@ -358,11 +366,13 @@ func (s *Store) Register(ctx context.Context, conf Conference, in RegistrationIn
 	token := NewTicketToken()
 	r.TicketToken = &token
 
+	// The counters read with the conference and its categories are a guess,
+	// never a decision: the seats are held by the conditional updates below.
+	looksFree := conf.SeatsLeft() != 0 && cat.SeatsLeft() != 0
+	slices.Sort(sessions)
+
 	err = s.InTx(ctx, func(tx *sqlx.Tx) error {
-		err := tx.GetContext(ctx, &r.ID, `INSERT INTO registrations (conference_id, category_id, user_id, created_by, created_as, status,
-			first_name, last_name, email, phone, local_id, member_number, accessibility, interpretation, childcare_count,
-			childcare_ages, dietary, emergency_name, emergency_phone, approver, price_cents, amount_due_cents, ticket_token)
-			VALUES ($1,$2,$3,$4,$5,'submitted',$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22) RETURNING id`,
+		err := s.get(ctx, tx, &r.ID, registrationInsert,
 			r.ConferenceID, r.CategoryID, r.UserID, r.CreatedBy, r.CreatedAs, r.FirstName, r.LastName, r.Email, r.Phone,
 			r.LocalID, r.MemberNumber, r.Accessibility, r.Interpretation, r.ChildcareCount, r.ChildcareAges, r.Dietary,
 			r.EmergencyName, r.EmergencyPhone, r.Approver, r.PriceCents, r.AmountDueCents, r.TicketToken)
@@ -385,23 +395,51 @@ func (s *Store) Register(ctx context.Context, conf Conference, in RegistrationIn
 				return err
 			}
 		}
-		held, err := s.holdSeats(ctx, tx, &r)
-		if err != nil {
-			return err
-		}
-		if !held {
-			if _, err := tx.ExecContext(ctx, `UPDATE registrations SET waitlist_rank = id WHERE id = $1`, r.ID); err != nil {
+		if looksFree {
+			// Most registrations find a seat. This one is moved as far as it
+			// goes first and takes its seats last, so that the category and
+			// conference rows every registration updates stay locked only
+			// until the commit; should the last seat go meanwhile, all of it
+			// is undone and the registration waits in line.
+			submitted := r
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT register`); err != nil {
 				return err
 			}
-			return s.Transition(ctx, tx, &r, RegWaitlisted, actor, map[string]any{"reason": "full"})
+			if err := s.evaluate(ctx, tx, &r, conf, cat, local, actor); err != nil {
+				return err
+			}
+			held, err := s.takeSeats(ctx, tx, &r, sessions)
+			if err != nil || held {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT register`); err != nil {
+				return err
+			}
+			r = submitted
+		} else {
+			held, err := s.holdSeats(ctx, tx, &r)
+			if err != nil {
+				return err
+			}
+			if held {
+				return s.evaluate(ctx, tx, &r, conf, cat, local, actor)
+			}
 		}
-		return s.evaluate(ctx, tx, &r, cat, local, actor)
+		if _, err := s.exec(ctx, tx, `UPDATE registrations SET waitlist_rank = id WHERE id = $1`, r.ID); err != nil {
+			return err
+		}
+		return s.Transition(ctx, tx, &r, RegWaitlisted, actor, map[string]any{"reason": "full"})
 	})
 	if err != nil {
 		return r, err
 	}
 	return s.Registration(ctx, r.ID)
 }
+
+const registrationInsert = `INSERT INTO registrations (conference_id, category_id, user_id, created_by, created_as, status,
+	first_name, last_name, email, phone, local_id, member_number, accessibility, interpretation, childcare_count,
+	childcare_ages, dietary, emergency_name, emergency_phone, approver, price_cents, amount_due_cents, ticket_token)
+	VALUES ($1,$2,$3,$4,$5,'submitted',$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22) RETURNING id`
 
 // localNumber accepts "4121", "Local 4121" or "4121 — Harbor City ...".
 func localNumber(s string) string {
@@ -482,7 +520,32 @@ func guarded(q string) string {
 // either is full. Workshops are held one by one: a full workshop puts that
 // sign-up on the workshop's own waiting list, not the whole registration.
 func (s *Store) holdSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (bool, error) {
+	var sessionIDs []int64
+	if err := s.sel(ctx, tx, &sessionIDs, `SELECT session_id FROM registration_sessions WHERE registration_id = $1 ORDER BY session_id`, r.ID); err != nil {
+		return false, err
+	}
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT hold_seats`); err != nil {
+		return false, err
+	}
+	held, err := s.takeSeats(ctx, tx, r, sessionIDs)
+	if err != nil || held {
+		return held, err
+	}
+	_, err = tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT hold_seats`)
+	return false, err
+}
+
+// takeSeats does holdSeats' work for a registration signed up for the
+// workshops sessionIDs (in ascending order). On false the caller must roll
+// back to a savepoint taken before: a category seat may have been taken.
+//
+// The order of the updates matters under a rush. Every registration updates
+// the same category and conference rows, and each waits for the one before
+// to commit, so those rows come last: they stay locked for as little as the
+// commit that follows. Workshop rows come after them, as in releaseSeats, so
+// that no two transactions take the same rows in opposite orders.
+func (s *Store) takeSeats(ctx context.Context, tx *sqlx.Tx, r *Registration, sessionIDs []int64) (bool, error) {
+	if _, err := s.exec(ctx, tx, `UPDATE registrations SET holds_seat = true, waitlist_rank = NULL WHERE id = $1`, r.ID); err != nil {
 		return false, err
 	}
 	for _, q := range []struct {
@@ -493,35 +556,29 @@ func (s *Store) holdSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (bo
 		{guarded(`UPDATE conferences SET taken = taken + 1 WHERE id = $1`) + ` RETURNING id`, r.ConferenceID},
 	} {
 		var id int64
-		err := tx.GetContext(ctx, &id, q.sql, q.id)
+		err := s.get(ctx, tx, &id, q.sql, q.id)
 		if errors.Is(err, sql.ErrNoRows) {
-			_, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT hold_seats`)
-			return false, err
+			return false, nil
 		}
 		if err != nil {
 			return false, err
 		}
 	}
-	var sessionIDs []int64
-	if err := tx.SelectContext(ctx, &sessionIDs, `SELECT session_id FROM registration_sessions WHERE registration_id = $1 ORDER BY session_id`, r.ID); err != nil {
-		return false, err
-	}
 	for _, sid := range sessionIDs {
 		var id int64
-		err := tx.GetContext(ctx, &id, guarded(`UPDATE agenda_sessions SET taken = taken + 1 WHERE id = $1`)+` RETURNING id`, sid)
+		err := s.get(ctx, tx, &id, guarded(`UPDATE agenda_sessions SET taken = taken + 1 WHERE id = $1`)+` RETURNING id`, sid)
 		waitlisted := errors.Is(err, sql.ErrNoRows)
 		if err != nil && !waitlisted {
 			return false, err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE registration_sessions SET waitlisted = $3,
+		if _, err := s.exec(ctx, tx, `UPDATE registration_sessions SET waitlisted = $3,
 			waitlist_rank = CASE WHEN $3 THEN registration_id ELSE NULL END
 			WHERE registration_id = $1 AND session_id = $2`, r.ID, sid, waitlisted); err != nil {
 			return false, err
 		}
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE registrations SET holds_seat = true, waitlist_rank = NULL WHERE id = $1`, r.ID)
 	r.HoldsSeat = true
-	return true, err
+	return true, nil
 }
 
 // releaseSeats gives back what holdSeats took, then lets the first in line
@@ -637,7 +694,18 @@ func (s *Store) reevaluate(ctx context.Context, tx *sqlx.Tx, r *Registration, ac
 			return err
 		}
 	}
-	return s.evaluate(ctx, tx, r, cat, local, actor)
+	conf, err := s.conferenceInTx(ctx, tx, r.ConferenceID)
+	if err != nil {
+		return err
+	}
+	return s.evaluate(ctx, tx, r, conf, cat, local, actor)
+}
+
+// conferenceInTx loads a conference inside a transaction.
+func (s *Store) conferenceInTx(ctx context.Context, tx *sqlx.Tx, id int64) (Conference, error) {
+	var conf Conference
+	err := s.get(ctx, tx, &conf, `SELECT `+conferenceColumns+` FROM conferences WHERE id = $1`, id)
+	return conf, err
 }
 
 // Verification outcomes, in words a member understands.
@@ -656,7 +724,7 @@ const (
 
 // evaluate runs verification on a submitted registration and moves it on:
 // to approved (then confirmed or awaiting payment) or to pending.
-func (s *Store) evaluate(ctx context.Context, tx *sqlx.Tx, r *Registration, cat Category, local Local, actor Actor) error {
+func (s *Store) evaluate(ctx context.Context, tx *sqlx.Tx, r *Registration, conf Conference, cat Category, local Local, actor Actor) error {
 	approve := false
 	var note string
 	var args []string
@@ -703,29 +771,36 @@ func (s *Store) evaluate(ctx context.Context, tx *sqlx.Tx, r *Registration, cat 
 		args = []string{}
 	}
 	r.Verification, r.VerifyArgs, r.RosterEntryID = note, args, entryID
-	if _, err := tx.ExecContext(ctx, `UPDATE registrations SET verification = $2, verification_args = $3, roster_entry_id = $4, approver = $5 WHERE id = $1`,
-		r.ID, note, pq.Array(args), entryID, r.Approver); err != nil {
-		return err
-	}
 	if !approve {
-		return s.Transition(ctx, tx, r, RegPending, actor, map[string]any{"verification": r.VerificationMessage()})
-	}
-	if r.CreatedAs != "self" {
-		if _, err := tx.ExecContext(ctx, `UPDATE registrations SET decided_by = $2, decided_at = now() WHERE id = $1`, r.ID, actor.User.ID); err != nil {
+		if _, err := s.exec(ctx, tx, `UPDATE registrations SET verification = $2, verification_args = $3, roster_entry_id = $4, approver = $5 WHERE id = $1`,
+			r.ID, note, pq.Array(args), entryID, r.Approver); err != nil {
 			return err
 		}
+		return s.Transition(ctx, tx, r, RegPending, actor, map[string]any{"verification": r.VerificationMessage()})
+	}
+	// Approved on the spot: the verification, who decided (an officer or
+	// staff registering someone) and the payment deadline in one write.
+	now := time.Now()
+	if r.CreatedAs != "self" {
+		r.DecidedBy, r.DecidedAt = &actor.User.ID, &now
+	}
+	r.ApprovedAt, r.PaymentDueAt = &now, PaymentDue(conf, now)
+	if _, err := s.exec(ctx, tx, `UPDATE registrations SET verification = $2, verification_args = $3, roster_entry_id = $4, approver = $5,
+		decided_by = coalesce($6, decided_by), decided_at = coalesce($7, decided_at), approved_at = $8, payment_due_at = $9 WHERE id = $1`,
+		r.ID, note, pq.Array(args), entryID, r.Approver, r.DecidedBy, r.DecidedAt, r.ApprovedAt, r.PaymentDueAt); err != nil {
+		return err
 	}
 	if err := s.Transition(ctx, tx, r, RegApproved, actor, map[string]any{"verification": r.VerificationMessage()}); err != nil {
 		return err
 	}
-	return s.settle(ctx, tx, r, actor)
+	return s.confirmOrBill(ctx, tx, r, actor)
 }
 
 // settle moves an approved registration to confirmed when nothing is owed,
-// else to awaiting payment.
+// else to awaiting payment, with its payment deadline.
 func (s *Store) settle(ctx context.Context, tx *sqlx.Tx, r *Registration, actor Actor) error {
-	var conf Conference
-	if err := tx.GetContext(ctx, &conf, `SELECT `+conferenceColumns+` FROM conferences WHERE id = $1`, r.ConferenceID); err != nil {
+	conf, err := s.conferenceInTx(ctx, tx, r.ConferenceID)
+	if err != nil {
 		return err
 	}
 	now := time.Now()
@@ -734,6 +809,12 @@ func (s *Store) settle(ctx context.Context, tx *sqlx.Tx, r *Registration, actor 
 		return err
 	}
 	r.ApprovedAt, r.PaymentDueAt = &now, due
+	return s.confirmOrBill(ctx, tx, r, actor)
+}
+
+// confirmOrBill is settle's last step: confirmed when nothing is owed, else
+// awaiting payment.
+func (s *Store) confirmOrBill(ctx context.Context, tx *sqlx.Tx, r *Registration, actor Actor) error {
 	if r.AmountDueCents <= 0 {
 		return s.Transition(ctx, tx, r, RegConfirmed, actor, nil)
 	}
@@ -762,20 +843,31 @@ func (s *Store) Transition(ctx context.Context, tx *sqlx.Tx, r *Registration, to
 	if !allowed {
 		return fmt.Errorf("%w: a %s registration cannot become %s", ErrConflict, r.Status, to)
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE registrations SET status = $3, updated_at = now() WHERE id = $1 AND status = $2`, r.ID, r.Status, to)
+	if details == nil {
+		details = map[string]any{}
+	}
+	details["from"] = r.Status
+	actorID, b, err := auditValues(actor.User.ID, details)
+	if err != nil {
+		return err
+	}
+	res, err := s.exec(ctx, tx, transitionSQL, r.ID, r.Status, to, actorID, "status_"+to, b)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return fmt.Errorf("%w: the registration changed meanwhile", ErrConflict)
 	}
-	if details == nil {
-		details = map[string]any{}
-	}
-	details["from"] = r.Status
 	r.Status = to
-	return s.Audit(ctx, tx, actor.User.ID, "status_"+to, "registration", r.ID, details)
+	return nil
 }
+
+// transitionSQL moves a registration from status $2 to $3 and writes the
+// audit entry in one statement: no entry unless the row moved.
+const transitionSQL = `WITH moved AS (
+		UPDATE registrations SET status = $3, updated_at = now() WHERE id = $1 AND status = $2 RETURNING id)
+	INSERT INTO audit_log (actor_id, action, entity, entity_id, details)
+	SELECT $4::bigint, $5::text, 'registration', id, $6::jsonb FROM moved`
 
 // Approve approves a pending registration (or, for staff only, a denied one).
 func (s *Store) Approve(ctx context.Context, id int64, actor Actor) (Registration, error) {

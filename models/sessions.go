@@ -33,7 +33,7 @@ func (s *Store) SessionUser(ctx context.Context, token string) (User, error) {
 		LastSeen time.Time `db:"last_seen_at"`
 	}
 	hash := hashToken(token)
-	err := s.db.GetContext(ctx, &row, `SELECT u.id, u.email, u.name, u.password_hash, u.is_staff, u.is_admin, u.created_at, s.last_seen_at,
+	err := s.get(ctx, nil, &row, `SELECT u.id, u.email, u.name, u.password_hash, u.is_staff, u.is_admin, u.created_at, s.last_seen_at,
 		EXISTS (SELECT 1 FROM officers o WHERE o.user_id = u.id) AS is_officer
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND s.expires_at > now() AND s.last_seen_at > now() - $2::interval`,

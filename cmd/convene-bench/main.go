@@ -2,7 +2,7 @@
 // table: each row is a measurement next to a baseline measured in the same
 // run, on the same machine, and the goal the row is held to.
 //
-//	convene-bench [-only catalogue,checkin] [-duration 5s] [-warmup 1s] [-c 16] [-cpuprofile cpu.pprof]
+//	convene-bench [-only catalogue,rush,checkin,badges] [-duration 5s] [-warmup 1s] [-c 16] [-rush-attempts 2000] [-cpuprofile cpu.pprof]
 //
 // It creates a fresh database convene_bench_<random> on the PostgreSQL server
 // named by DATABASE_URL (default postgres://postgres@127.0.0.1:5432/), seeds
@@ -56,8 +56,9 @@ type bench struct {
 
 var benches = []bench{
 	{"catalogue", catalogueBench},
-	{"badges", badgesBench},
+	{"rush", rushBench},
 	{"checkin", checkinBench},
+	{"badges", badgesBench},
 }
 
 const defaultServer = "postgres://postgres@127.0.0.1:5432/"
@@ -73,10 +74,11 @@ func run() int {
 	clients := flag.Int("c", 16, "concurrent keep-alive clients")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of each row's measured phase (not the baseline's) to this file")
 	appLog := flag.String("applog", os.DevNull, "where the app's JSON request log goes")
+	rushAttempts := flag.Int("rush-attempts", 2000, "registrations attempted in the rush row, each by its own member, for three quarters as many seats")
 	pageCache := flag.Bool("pagecache", true, "serve anonymous pages from the app's short-lived cache, as in production (false: to see what it buys)")
 	flag.Parse()
 	selected, err := choose(*only)
-	if err != nil || *clients < 1 || *dur <= 0 || *warmup < 0 || flag.NArg() > 0 {
+	if err != nil || *clients < 1 || *rushAttempts < 4 || *dur <= 0 || *warmup < 0 || flag.NArg() > 0 {
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "convene-bench:", err)
 		}
@@ -93,7 +95,8 @@ func run() int {
 	}
 	defer logf.Close()
 
-	e := &env{load: Load{Clients: *clients, Warmup: *warmup, Duration: *dur}, profile: *profile, multi: len(selected) > 1}
+	e := &env{load: Load{Clients: *clients, Warmup: *warmup, Duration: *dur}, profile: *profile, multi: len(selected) > 1,
+		rushAttempts: *rushAttempts}
 	if !*pageCache {
 		e.routeOpts = append(e.routeOpts, handlers.PageCacheTTL(0))
 	}
@@ -167,9 +170,12 @@ type env struct {
 	profile   string
 	multi     bool
 	routeOpts []handlers.RouteOption
+	// rushAttempts is how many registrations the rush row makes.
+	rushAttempts int
 
 	adminDSN string // the server's postgres database, to create and drop ours
 	dbName   string
+	dsn      string // our database, for pgbench
 	db       *sqlx.DB
 	store    *models.Store
 	app      *handlers.App
@@ -191,7 +197,7 @@ func (e *env) start(ctx context.Context, appLog io.Writer) error {
 	if err != nil {
 		return err
 	}
-	e.adminDSN = admin
+	e.adminDSN, e.dsn = admin, dsn
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if e.db, err = models.Open(ctx, dsn, quiet); err != nil {
 		return fmt.Errorf("%w\nIs PostgreSQL running? scripts/ensure-postgres.sh starts one", err)
