@@ -28,6 +28,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/jmoiron/sqlx"
 )
 
 const (
@@ -54,6 +55,20 @@ func newServer(t *testing.T) *server {
 	if err := models.SeedDemo(context.Background(), store, time.Now(), nil); err != nil {
 		t.Fatalf("seeding the demo data: %v", err)
 	}
+	return serve(t, db, store)
+}
+
+// newEmptyServer starts Convene over a fresh, migrated database with nothing
+// in it: no conferences, locals or accounts. The test creates what it needs.
+func newEmptyServer(t *testing.T) *server {
+	t.Helper()
+	db, _ := testdb.New(t)
+	return serve(t, db, models.NewStore(db))
+}
+
+// serve starts Convene over db on 127.0.0.1; it stops when the test ends.
+func serve(t *testing.T, db *sqlx.DB, store *models.Store) *server {
+	t.Helper()
 	// Listen first, so BASE_URL can name the real address.
 	ts := httptest.NewUnstartedServer(nil)
 	url := "http://" + ts.Listener.Addr().String()
