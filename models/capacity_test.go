@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -290,5 +291,32 @@ func TestExpiryJobTwoProcesses(t *testing.T) {
 	if cancelledTwice != 0 || promotedTwice != 0 || promoted != 20 || waiting != 10 || taken != 20 {
 		t.Errorf("cancelled twice %d, promoted twice %d, promoted %d (want 20), waiting %d (want 10), taken %d (want 20)",
 			cancelledTwice, promotedTwice, promoted, waiting, taken)
+	}
+}
+
+// TestSeatRowKeysHoldAtCommit: the keys from a registration to its conference,
+// category and workshops are checked at commit since migration 00007, not
+// dropped: a transaction that writes a dangling one cannot commit.
+func TestSeatRowKeysHoldAtCommit(t *testing.T) {
+	s := newStore(t)
+	conf := rushConference(t, s, "keys", "10", 1)
+	for name, q := range map[string]string{
+		"conference": `UPDATE registrations SET conference_id = -1 WHERE conference_id = $1`,
+		"category":   `UPDATE registrations SET category_id = -1 WHERE conference_id = $1`,
+		"workshop":   `INSERT INTO registration_sessions (registration_id, session_id) SELECT id, -1 FROM registrations WHERE conference_id = $1`,
+	} {
+		tx, err := s.DB().Beginx()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = tx.Exec(q, conf.ID)
+		if err == nil {
+			err = tx.Commit()
+		} else {
+			tx.Rollback()
+		}
+		if err == nil || !strings.Contains(err.Error(), "foreign key") {
+			t.Errorf("%s: a dangling key: %v, want a foreign key violation", name, err)
+		}
 	}
 }
