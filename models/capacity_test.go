@@ -320,3 +320,45 @@ func TestSeatRowKeysHoldAtCommit(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditTrailOfARegistration: approval on the spot records each move in
+// order, and a registration that expected a seat and lost it to another
+// keeps nothing of the moves it undid.
+func TestAuditTrailOfARegistration(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	conf := rushConference(t, s, "trail", "1", 0)
+	actors := fastActors(t, s, "trail", 2)
+	now := conf.RegistrationOpensAt.Add(time.Hour)
+	trail := func(r models.Registration) string {
+		h, err := s.History(ctx, "registration", r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range h {
+			out = append(out, e.Action+string(e.Details))
+		}
+		return strings.Join(out, " ")
+	}
+	// conf still says no seat is taken, so both go for a seat first.
+	for i, want := range []string{
+		`registration_submitted{"category": "open", "created_as": "self", "price_cents": 0} ` +
+			`status_approved{"from": "submitted", "verification": "No membership check is needed for this registration type."} ` +
+			`status_confirmed{"from": "approved"}`,
+		`registration_submitted{"category": "open", "created_as": "self", "price_cents": 0} ` +
+			`status_waitlisted{"from": "submitted", "reason": "full"}`,
+	} {
+		r, err := s.Register(ctx, conf, models.RegistrationInput{Category: "open", FirstName: "Member", LastName: fmt.Sprint(i),
+			Email: actors[i].User.Email}, actors[i], now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := trail(r); got != want {
+			t.Errorf("registration %d (%s): audit trail\n%s\nwant\n%s", i, r.Status, got, want)
+		}
+	}
+	if res := conferenceOutcome(t, s, conf, 1); res.held != 1 || res.waitlisted != 1 || res.oversold != 0 {
+		t.Errorf("held %d, waitlisted %d, oversold %d; want 1, 1, 0", res.held, res.waitlisted, res.oversold)
+	}
+}
