@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"convene/models"
 
@@ -205,26 +204,36 @@ func (a *App) listFilter(c *gin.Context) (models.RegistrationFilter, bool) {
 	return f, true
 }
 
-func (a *App) apiConferenceRegistrations(c *gin.Context) {
+// listedRegistrations answers the conference's registrations the caller may
+// list, filtered by ?local= and ?status=: staff all, officers their locals.
+func (a *App) listedRegistrations(c *gin.Context) (models.Conference, []models.Registration, bool) {
 	act, ok := a.actor(c)
 	if !ok {
-		return
+		return models.Conference{}, nil, false
 	}
 	if !act.IsStaff() && !act.IsOfficer() {
 		a.forbidden(c)
-		return
+		return models.Conference{}, nil, false
 	}
 	conf, ok := a.conferenceFor(c)
 	if !ok {
-		return
+		return conf, nil, false
 	}
 	f, ok := a.listFilter(c)
 	if !ok {
-		return
+		return conf, nil, false
 	}
 	rs, err := a.Store.ConferenceRegistrations(c.Request.Context(), conf.ID, f, act)
 	if err != nil {
 		a.registrationError(c, err)
+		return conf, nil, false
+	}
+	return conf, rs, true
+}
+
+func (a *App) apiConferenceRegistrations(c *gin.Context) {
+	_, rs, ok := a.listedRegistrations(c)
+	if !ok {
 		return
 	}
 	out := make([]gin.H, 0, len(rs))
@@ -242,7 +251,7 @@ func (a *App) decide(c *gin.Context, act models.Actor, id int64, action, denyRea
 	case "deny":
 		return a.Store.Deny(c.Request.Context(), id, act, denyReason)
 	default:
-		return a.Store.Cancel(c.Request.Context(), id, act)
+		return a.cancelAndRefund(c, act, id)
 	}
 }
 
@@ -289,12 +298,4 @@ func parseIDs(vals []string) []int64 {
 		}
 	}
 	return ids
-}
-
-// deadlineText names a deadline in the conference's zone and the reader's language.
-func deadlineText(t *time.Time, conf models.Conference, lang string) string {
-	if t == nil {
-		return ""
-	}
-	return FormatInstant(*t, conf.Location(), lang)
 }

@@ -8,6 +8,7 @@ import (
 
 	"convene/config"
 	"convene/models"
+	"convene/payments"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -19,6 +20,9 @@ type App struct {
 	Cfg   config.Config
 	Log   *slog.Logger
 	Pages *Renderer
+	// Pay is the payment provider: Stripe, stripe-mock in tests, or a
+	// disabled gateway (offline methods only) until cmd sets it.
+	Pay payments.Gateway
 	// Now is the clock; tests replace it to stand at a deadline.
 	Now func() time.Time
 }
@@ -29,5 +33,6 @@ func New(db *sqlx.DB, cfg config.Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &App{DB: db, Store: models.NewStore(db), Cfg: cfg, Log: log, Pages: pages, Now: time.Now}, nil
+	return &App{DB: db, Store: models.NewStore(db), Cfg: cfg, Log: log, Pages: pages, Now: time.Now,
+		Pay: payments.NewStripe(payments.Config{}, slog.New(slog.DiscardHandler))}, nil
 }

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"strconv"
 
 	"convene/models"
 
@@ -288,5 +287,3 @@ func registrationProblem(err error) string {
 	}
 	return "Something went wrong on our side. Please try again in a minute."
 }
-
-func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

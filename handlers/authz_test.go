@@ -17,6 +17,11 @@ var publicRoutes = map[string]bool{
 	"GET /password/forgot": true, "POST /password/forgot": true, "GET /password/reset": true, "POST /password/reset": true,
 	"POST /api/v1/auth/signup": true, "POST /api/v1/auth/login": true, "POST /api/v1/auth/logout": true,
 	"GET /api/v1/conferences": true, "GET /api/v1/conferences/:slug": true,
+	"GET /conferences/:slug/agenda.pdf": true,
+	"POST /webhooks/stripe":             true, // authenticated by Stripe's signature, tested in payments_test.go
+	// A ticket's QR code: staff see its check-in status, anyone else only
+	// that it is valid and the first name (checkin_test.go).
+	"GET /t/:token": true,
 }
 
 // Routes for any signed-in member.

@@ -21,6 +21,9 @@ type ConferenceView struct {
 	Days        []models.Day
 	// WaitlistLength is filled on the conference's own page.
 	WaitlistLength int
+	// TitleLang and DescLang are "en" when the page's language has no
+	// translation and the English text stands in; pages mark it with lang.
+	TitleLang, DescLang string
 }
 
 // view prepares c for a page in lang.
@@ -28,9 +31,13 @@ func (a *App) view(c *gin.Context, conf models.Conference, lang string) Conferen
 	v := ConferenceView{Conference: conf, Loc: conf.Location(), LocalTitle: conf.Title, LocalDesc: conf.Description}
 	if lang == "es" && conf.TitleES != "" {
 		v.LocalTitle = conf.TitleES
+	} else if lang != "en" {
+		v.TitleLang = "en"
 	}
 	if lang == "es" && conf.DescriptionES != "" {
 		v.LocalDesc = conf.DescriptionES
+	} else if lang != "en" {
+		v.DescLang = "en"
 	}
 	now := a.Now()
 	v.WindowState = conf.RegistrationState(now)

@@ -26,28 +26,11 @@ func SafeCell(s string) string {
 // their locals' only. It has every field staff need for rooms, meals,
 // interpretation and childcare.
 func (a *App) exportCSV(c *gin.Context) {
-	act, ok := a.actor(c)
-	if !ok {
-		return
-	}
-	if !act.IsStaff() && !act.IsOfficer() {
-		a.forbidden(c)
-		return
-	}
-	conf, ok := a.conferenceFor(c)
-	if !ok {
-		return
-	}
-	f, ok := a.listFilter(c)
+	conf, rs, ok := a.listedRegistrations(c)
 	if !ok {
 		return
 	}
 	ctx := c.Request.Context()
-	rs, err := a.Store.ConferenceRegistrations(ctx, conf.ID, f, act)
-	if err != nil {
-		a.registrationError(c, err)
-		return
-	}
 	ids := make([]int64, len(rs))
 	for i, r := range rs {
 		ids[i] = r.ID

@@ -144,8 +144,14 @@ func lang(c *gin.Context) string {
 	return templates.Languages[0]
 }
 
-// loadUser finds the signed-in user from the session cookie.
+// loadUser finds the signed-in user: on the API, from a bearer token when
+// one is sent (scanner devices, see tokens.go); otherwise from the session
+// cookie.
 func (a *App) loadUser(c *gin.Context) {
+	if tok, ok := bearerToken(c); ok && isAPI(c) {
+		a.loadTokenUser(c, tok)
+		return
+	}
 	if ck, err := c.Request.Cookie(sessionCookie); err == nil && ck.Value != "" {
 		u, err := a.Store.SessionUser(c.Request.Context(), ck.Value)
 		switch {

@@ -219,14 +219,16 @@ func (a *App) decidePage(action string) gin.HandlerFunc {
 		}
 		_, err := a.decide(c, act, r.ID, action, c.PostForm("reason"))
 		var ve *models.ValidationError
-		if errors.As(err, &ve) {
+		if errors.As(err, &ve) && ve.Fields["refund"] != "" {
+			setFlash(c, a.T(c, ve.Fields["refund"]))
+		} else if errors.As(err, &ve) {
 			setFlash(c, a.T(c, "To deny a registration, say why, so the member knows what to do."))
 		} else if err != nil {
 			a.registrationError(c, err)
 			return
 		} else {
 			msgs := map[string]string{"approve": "Approved: %s.", "deny": "Denied: %s.", "cancel": "Cancelled: %s."}
-			setFlash(c, a.T(c, msgs[action], r.FirstName+" "+r.LastName))
+			setFlash(c, a.T(c, msgs[action], r.FirstName+" "+r.LastName)+refundNote(c))
 		}
 		c.Redirect(http.StatusSeeOther, safeNext(c.DefaultPostForm("next", "/registrations/"+strconv.FormatInt(r.ID, 10))))
 	}

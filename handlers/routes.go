@@ -77,6 +77,14 @@ func (a *App) Routes(opts ...RouteOption) *gin.Engine {
 	staff.GET("/conferences/:slug/sessions/:id/edit", a.editSessionForm)
 	staff.POST("/conferences/:slug/sessions/:id/edit", a.updateSession)
 
+	// Badges, tickets and agendas.
+	r.GET("/conferences/:slug/agenda.pdf", a.conferenceAgendaPDF)
+	member.GET("/registrations/:id/ticket", a.ticketPage)
+	member.GET("/registrations/:id/agenda.pdf", a.registrationAgendaPDF)
+	r.GET("/registrations/:id/badge.pdf", a.requireUser, a.requireStaff, noStore, a.badgePDF)
+	staff.GET("/conferences/:slug/badges", a.badgesPage)
+	staff.GET("/conferences/:slug/badges.pdf", a.badgesPDF)
+
 	// JSON API.
 	api := r.Group("/api/v1", noStore)
 	api.POST("/auth/signup", a.apiSignup)
@@ -127,6 +135,40 @@ func (a *App) Routes(opts ...RouteOption) *gin.Engine {
 	apiLocals.POST("/:number/officers", a.requireAdmin, a.apiAddOfficer)
 	apiLocals.DELETE("/:number/officers/:email", a.requireAdmin, a.apiRemoveOfficer)
 	apiLocals.PUT("/:number/roster", a.requireOfficer, uploadLimit(rosterUploadCap), a.apiPutRoster)
+
+	// Payments.
+	r.POST("/webhooks/stripe", a.stripeWebhook) // authenticated by Stripe's signature
+	member.GET("/registrations/:id/payment", a.paymentPage)
+	member.GET("/registrations/:id/payment/success", a.paymentSuccess)
+	member.GET("/registrations/:id/payment/cancelled", a.paymentCancelled)
+	member.POST("/registrations/:id/checkout", a.checkoutPage)
+	member.POST("/registrations/:id/payments", a.recordPaymentPage)
+	member.GET("/registrations/:id/cancel", a.cancelPage)
+	member.GET("/payments/:id/receipt", a.receiptPage)
+	member.GET("/payments/:id/receipt.pdf", a.receiptPDF)
+	officer.GET("/locals/:number/statement", a.statementPage)
+	officer.GET("/locals/:number/statement.csv", a.statementCSV)
+	staff.GET("/conferences/:slug/payments", a.staffPayments)
+	staff.POST("/payments/:id/refund", a.refundPage)
+	staff.POST("/refunds/:id/retry", a.retryRefundPage)
+	apiMember.POST("/registrations/:id/checkout", a.apiCheckout)
+	apiMember.GET("/registrations/:id/payments", a.apiPayments)
+	apiMember.POST("/registrations/:id/payments", a.apiRecordPayment)
+	apiStaff.POST("/payments/:id/refunds", a.apiRefund)
+
+	// Check-in. A ticket's QR code opens /t/TOKEN: staff see the check-in
+	// status, anyone else only that the ticket is valid.
+	r.GET("/t/:token", noStore, a.ticketCodePage)
+	staff.GET("/conferences/:slug/checkin", a.checkinDesk)
+	staff.POST("/conferences/:slug/checkin", a.checkinScan)
+	staff.POST("/conferences/:slug/checkin/undo", a.checkinUndo)
+	staff.GET("/tokens", a.tokensPage)
+	staff.POST("/tokens", a.createToken)
+	staff.POST("/tokens/:id/revoke", a.revokeToken)
+	apiStaff.POST("/conferences/:slug/checkins", a.apiCheckIn)
+	apiStaff.GET("/conferences/:slug/checkins/counts", a.apiCheckinCounts)
+	apiStaff.GET("/conferences/:slug/attendees", a.apiAttendees)
+	apiStaff.DELETE("/registrations/:id/checkin", a.apiUndoCheckIn)
 	return r
 }
 

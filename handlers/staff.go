@@ -162,13 +162,8 @@ func pathID(c *gin.Context) (int64, bool) {
 }
 
 func (a *App) editCategoryForm(c *gin.Context) {
-	conf, ok := a.conferenceFor(c)
+	conf, id, ok := a.conferenceAndID(c)
 	if !ok {
-		return
-	}
-	id, ok := pathID(c)
-	if !ok {
-		a.notFound(c)
 		return
 	}
 	cat, err := a.Store.Category(c.Request.Context(), conf.ID, id)
@@ -182,13 +177,8 @@ func (a *App) editCategoryForm(c *gin.Context) {
 }
 
 func (a *App) updateCategory(c *gin.Context) {
-	conf, ok := a.conferenceFor(c)
+	conf, id, ok := a.conferenceAndID(c)
 	if !ok {
-		return
-	}
-	id, ok := pathID(c)
-	if !ok {
-		a.notFound(c)
 		return
 	}
 	in := categoryForm(c)
@@ -231,13 +221,8 @@ func (a *App) createSession(c *gin.Context) {
 }
 
 func (a *App) editSessionForm(c *gin.Context) {
-	conf, ok := a.conferenceFor(c)
+	conf, id, ok := a.conferenceAndID(c)
 	if !ok {
-		return
-	}
-	id, ok := pathID(c)
-	if !ok {
-		a.notFound(c)
 		return
 	}
 	s, err := a.Store.AgendaSession(c.Request.Context(), conf.ID, id)
@@ -251,13 +236,8 @@ func (a *App) editSessionForm(c *gin.Context) {
 }
 
 func (a *App) updateSession(c *gin.Context) {
-	conf, ok := a.conferenceFor(c)
+	conf, id, ok := a.conferenceAndID(c)
 	if !ok {
-		return
-	}
-	id, ok := pathID(c)
-	if !ok {
-		a.notFound(c)
 		return
 	}
 	in := sessionForm(c)
@@ -267,4 +247,17 @@ func (a *App) updateSession(c *gin.Context) {
 	}
 	setFlash(c, a.T(c, "Changes saved."))
 	c.Redirect(http.StatusSeeOther, "/staff/conferences/"+conf.Slug)
+}
+
+// conferenceAndID loads the conference in the URL and reads the :id after it.
+func (a *App) conferenceAndID(c *gin.Context) (models.Conference, int64, bool) {
+	conf, ok := a.conferenceFor(c)
+	if !ok {
+		return conf, 0, false
+	}
+	id, ok := pathID(c)
+	if !ok {
+		a.notFound(c)
+	}
+	return conf, id, ok
 }

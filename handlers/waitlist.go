@@ -31,13 +31,8 @@ func (a *App) waitlistAction(c *gin.Context) {
 	if !ok {
 		return
 	}
-	conf, ok := a.conferenceFor(c)
+	conf, id, ok := a.conferenceAndID(c)
 	if !ok {
-		return
-	}
-	id, ok := pathID(c)
-	if !ok {
-		a.notFound(c)
 		return
 	}
 	r, err := a.Store.Registration(c.Request.Context(), id)

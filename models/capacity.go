@@ -23,6 +23,8 @@ func (s *Store) ExpireUnpaid(ctx context.Context, now time.Time) (int, error) {
 			var ids []int64
 			if err := tx.SelectContext(ctx, &ids, `SELECT id FROM registrations
 				WHERE status = 'awaiting_payment' AND payment_due_at <= $1
+				-- A bank payment Stripe is still processing is not overdue.
+				AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.registration_id = registrations.id AND p.status = 'processing')
 				ORDER BY payment_due_at, id LIMIT 50 FOR UPDATE SKIP LOCKED`, now); err != nil {
 				return err
 			}
@@ -52,7 +54,7 @@ func (s *Store) ExpireUnpaid(ctx context.Context, now time.Time) (int, error) {
 }
 
 // RunJobs runs background work every interval until ctx ends: expiring
-// unpaid registrations. Safe to run in every app process.
+// unpaid registrations and pruning old check-in nonces. Safe to run in every app process.
 func (s *Store) RunJobs(ctx context.Context, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -62,6 +64,9 @@ func (s *Store) RunJobs(ctx context.Context, every time.Duration, log *slog.Logg
 			log.Error("expiring unpaid registrations failed", "err", err)
 		} else if n > 0 {
 			log.Info("unpaid registrations cancelled", "count", n)
+		}
+		if _, err := s.PruneCheckinRequests(ctx); err != nil && ctx.Err() == nil {
+			log.Error("pruning check-in nonces failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

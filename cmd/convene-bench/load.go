@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -36,6 +37,33 @@ type Target struct {
 	Name   string
 	URL    string // must be on 127.0.0.1
 	Header http.Header
+	// Method is GET when empty. Body, when set, makes each request's body: a
+	// row that must not repeat itself (check-ins of distinct badges) hands
+	// out a new one on each call. Check, when set, must accept a 200's body
+	// for the request to count as answered.
+	Method string
+	Body   func() []byte
+	Check  func(body []byte) bool
+}
+
+// request builds one request for t.
+func (t Target) request(ctx context.Context) (*http.Request, error) {
+	method := t.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	var body io.Reader
+	if t.Body != nil {
+		body = bytes.NewReader(t.Body())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, t.URL, body)
+	if err != nil {
+		return nil, err
+	}
+	for k, vs := range t.Header {
+		req.Header[k] = vs
+	}
+	return req, nil
 }
 
 // Load is the shape of a load run: warm-up, then a measured phase, with
@@ -207,23 +235,25 @@ func (l Load) phase(ctx context.Context, client *http.Client, t Target, d time.D
 	return s, nil
 }
 
-// get makes one request and reads the whole answer; true means a 200.
+// get makes one request and reads the whole answer; true means a 200 (that
+// t.Check accepts, when the target has one).
 func get(ctx context.Context, client *http.Client, t Target) bool {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL, nil)
+	req, err := t.request(ctx)
 	if err != nil {
 		return false
-	}
-	for k, vs := range t.Header {
-		req.Header[k] = vs
 	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return false
 	}
+	defer resp.Body.Close()
 	// Reading to EOF lets the connection be reused.
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return err == nil && resp.StatusCode == http.StatusOK
+	if t.Check == nil {
+		_, err = io.Copy(io.Discard, resp.Body)
+		return err == nil && resp.StatusCode == http.StatusOK
+	}
+	b, err := io.ReadAll(resp.Body)
+	return err == nil && resp.StatusCode == http.StatusOK && t.Check(b)
 }
 
 // fetch makes one request and returns the body, for checking a target answers
@@ -231,12 +261,9 @@ func get(ctx context.Context, client *http.Client, t Target) bool {
 func fetch(ctx context.Context, t Target) (int, string, error) {
 	client := newClient(1)
 	defer client.CloseIdleConnections()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL, nil)
+	req, err := t.request(ctx)
 	if err != nil {
 		return 0, "", err
-	}
-	for k, vs := range t.Header {
-		req.Header[k] = vs
 	}
 	resp, err := client.Do(req)
 	if err != nil {

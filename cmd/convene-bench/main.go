@@ -2,7 +2,7 @@
 // table: each row is a measurement next to a baseline measured in the same
 // run, on the same machine, and the goal the row is held to.
 //
-//	convene-bench [-only catalogue,rush] [-duration 5s] [-warmup 1s] [-c 16] [-rush-attempts 2000] [-cpuprofile cpu.pprof]
+//	convene-bench [-only catalogue,rush,checkin,badges] [-duration 5s] [-warmup 1s] [-c 16] [-rush-attempts 2000] [-cpuprofile cpu.pprof]
 //
 // It creates a fresh database convene_bench_<random> on the PostgreSQL server
 // named by DATABASE_URL (default postgres://postgres@127.0.0.1:5432/), seeds
@@ -57,6 +57,8 @@ type bench struct {
 var benches = []bench{
 	{"catalogue", catalogueBench},
 	{"rush", rushBench},
+	{"checkin", checkinBench},
+	{"badges", badgesBench},
 }
 
 const defaultServer = "postgres://postgres@127.0.0.1:5432/"

@@ -16,6 +16,10 @@ type Row struct {
 	Base     Result
 	Goal     Goal
 	Note     string // what the row measured, for the line under the table
+	// GotCell and BaseCell, when set, are shown instead of the rates: rows
+	// that time building one document say its seconds and peak memory.
+	GotCell, BaseCell string
+	Unit              string // what Got counts; "requests" when empty
 }
 
 // Goal is what a row must reach to pass.
@@ -57,9 +61,13 @@ func printTable(w io.Writer, rows []Row) {
 		if !r.Pass() {
 			result = "**FAIL**"
 		}
+		got, base := r.GotCell, r.BaseCell
+		if got == "" {
+			got, base = rate(r.Got), rate(r.Base)
+		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %d | %s | %s | %.1f%% | %s | %s |\n",
-			r.What, rate(r.Got), ms(r.Got.P50), ms(r.Got.P99), r.Got.Errors,
-			r.Baseline, rate(r.Base), 100*r.Ratio(), r.Goal.Text, result)
+			r.What, got, ms(r.Got.P50), ms(r.Got.P99), r.Got.Errors,
+			r.Baseline, base, 100*r.Ratio(), r.Goal.Text, result)
 	}
 	fmt.Fprintln(w)
 	for _, r := range rows {
@@ -67,9 +75,13 @@ func printTable(w io.Writer, rows []Row) {
 		if r.Note != "" {
 			note = " (" + r.Note + ")"
 		}
-		fmt.Fprintf(w, "- %s%s: %d requests in %s; baseline (%s): %d requests, p50 %s, p99 %s, %d errors\n",
-			r.What, note, r.Got.Requests+r.Got.Errors, r.Got.Elapsed.Round(time.Millisecond),
-			r.Baseline, r.Base.Requests+r.Base.Errors, ms(r.Base.P50), ms(r.Base.P99), r.Base.Errors)
+		unit := r.Unit
+		if unit == "" {
+			unit = "requests"
+		}
+		fmt.Fprintf(w, "- %s%s: %d %s in %s; baseline (%s): %d %s, p50 %s, p99 %s, %d errors\n",
+			r.What, note, r.Got.Requests+r.Got.Errors, unit, r.Got.Elapsed.Round(time.Millisecond),
+			r.Baseline, r.Base.Requests+r.Base.Errors, unit, ms(r.Base.P50), ms(r.Base.P99), r.Base.Errors)
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"convene/config"
 	"convene/handlers"
 	"convene/models"
+	"convene/payments"
 )
 
 const usage = `usage: convene <command>
@@ -96,6 +97,8 @@ func run(ctx context.Context, cmd string, args []string, cfg config.Config, log 
 	if err != nil {
 		return err
 	}
+	app.Pay = payments.NewStripe(payments.Config{SecretKey: cfg.StripeSecretKey,
+		WebhookSecret: cfg.StripeWebhookSecret, APIBase: cfg.StripeAPIBase}, log)
 	srv := &http.Server{Addr: cfg.Addr, Handler: app.Routes(), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)

@@ -1,0 +1,280 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"convene/models"
+	"convene/pdf"
+
+	"github.com/gin-gonic/gin"
+)
+
+// staffPaymentsView is a conference's money for staff.
+type staffPaymentsView struct {
+	Conf    models.Conference
+	Summary models.PaymentSummary
+	Online  bool
+}
+
+// staffPayments shows a conference's payments: due, paid, refunded, by
+// method and by local, with the refunds still to make.
+func (a *App) staffPayments(c *gin.Context) {
+	conf, ok := a.conferenceFor(c)
+	if !ok {
+		return
+	}
+	sum, err := a.Store.ConferencePayments(c.Request.Context(), conf.ID)
+	if err != nil {
+		a.serverError(c, err)
+		return
+	}
+	p := a.newPage(c, a.T(c, "Payments: %s", conf.Title))
+	p.Data = staffPaymentsView{Conf: conf, Summary: sum, Online: a.Pay.Enabled()}
+	a.render(c, http.StatusOK, "staff_payments", p)
+}
+
+// statementView is what a local was billed.
+type statementView struct {
+	Local       models.Local
+	Conference  *models.Conference
+	Lines       []models.Payment
+	TotalCents  int64
+	Currency    string
+	Conferences []models.Conference
+}
+
+// statement loads a local's invoices for its officers and staff, narrowed to
+// ?conference=slug when given.
+func (a *App) statement(c *gin.Context) (statementView, bool) {
+	var v statementView
+	act, ok := a.actor(c)
+	if !ok {
+		return v, false
+	}
+	// Refuse before looking anything up, so members learn nothing.
+	if !act.IsStaff() && !act.IsOfficer() {
+		a.forbidden(c)
+		return v, false
+	}
+	local, err := a.Store.LocalByNumber(c.Request.Context(), c.Param("number"))
+	if err != nil {
+		a.modelError(c, err)
+		return v, false
+	}
+	v.Local = local
+	var confID *int64
+	if slug := c.Query("conference"); slug != "" {
+		conf, err := a.Store.ConferenceBySlug(c.Request.Context(), slug, true)
+		if err != nil {
+			a.modelError(c, err)
+			return v, false
+		}
+		v.Conference, confID = &conf, &conf.ID
+	}
+	v.Lines, err = a.Store.LocalStatement(c.Request.Context(), local.ID, confID, act)
+	if errors.Is(err, models.ErrForbidden) {
+		a.fail(c, http.StatusForbidden, "forbidden", "Only the officers of this local and conference staff can see its statement.")
+		return v, false
+	}
+	if err != nil {
+		a.serverError(c, err)
+		return v, false
+	}
+	seen := map[int64]bool{}
+	for _, l := range v.Lines {
+		if l.Status == models.PayInvoiced {
+			v.TotalCents += l.AmountCents
+			v.Currency = l.Currency
+		}
+		if !seen[l.ConferenceID] {
+			seen[l.ConferenceID] = true
+			if conf, err := a.Store.ConferenceBySlug(c.Request.Context(), l.ConferenceSlug, true); err == nil {
+				v.Conferences = append(v.Conferences, conf)
+			}
+		}
+	}
+	return v, true
+}
+
+func (a *App) statementPage(c *gin.Context) {
+	v, ok := a.statement(c)
+	if !ok {
+		return
+	}
+	p := a.newPage(c, a.T(c, "Statement: Local %s", v.Local.Number))
+	p.Data = v
+	a.render(c, http.StatusOK, "statement", p)
+}
+
+// statementCSV is the statement as a spreadsheet; cells that a spreadsheet
+// would run as a formula are neutralised.
+func (a *App) statementCSV(c *gin.Context) {
+	v, ok := a.statement(c)
+	if !ok {
+		return
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"conference", "registration_id", "last_name", "first_name", "category", "amount", "currency", "status", "billed_at", "receipt"})
+	for _, l := range v.Lines {
+		billed := ""
+		if l.PaidAt != nil {
+			billed = l.PaidAt.UTC().Format("2006-01-02")
+		}
+		w.Write(safeCells(l.ConferenceSlug, strconv.FormatInt(l.RegistrationID, 10), l.LastName, l.FirstName, l.CategoryName,
+			models.FormatMoney(l.AmountCents), strings.ToUpper(l.Currency), l.Status, billed, l.ReceiptNumber()))
+	}
+	w.Flush()
+	name := "local-" + v.Local.Number + "-statement.csv"
+	if v.Conference != nil {
+		name = "local-" + v.Local.Number + "-" + v.Conference.Slug + "-statement.csv"
+	}
+	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
+	c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}
+
+// safeCells neutralises cells a spreadsheet would read as a formula (=, +,
+// -, @, tab, carriage return first) by starting them with an apostrophe.
+func safeCells(cells ...string) []string {
+	for i, s := range cells {
+		if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+			cells[i] = "'" + s
+		}
+	}
+	return cells
+}
+
+// receiptView is one payment's receipt.
+type receiptView struct {
+	P       models.Payment
+	Conf    models.Conference
+	Refunds []models.Refund
+}
+
+// receiptFor loads the payment in the URL for its member, the officers of its
+// local and staff; only staff learn that an id does not exist.
+func (a *App) receiptFor(c *gin.Context) (receiptView, bool) {
+	var v receiptView
+	act, ok := a.actor(c)
+	if !ok {
+		return v, false
+	}
+	id, _ := pathID(c)
+	pay, err := a.Store.Payment(c.Request.Context(), id)
+	switch {
+	case errors.Is(err, models.ErrNotFound) && act.IsStaff():
+		a.notFound(c)
+		return v, false
+	case errors.Is(err, models.ErrNotFound):
+		a.fail(c, http.StatusForbidden, "forbidden", "You do not have access to this payment.")
+		return v, false
+	case err != nil:
+		a.serverError(c, err)
+		return v, false
+	}
+	owner := pay.RegistrationUserID != nil && *pay.RegistrationUserID == act.User.ID
+	if !act.IsStaff() && !owner && !act.OfficerOfLocal(pay.RegistrationLocal) && !act.OfficerOfLocal(pay.LocalID) {
+		a.fail(c, http.StatusForbidden, "forbidden", "You do not have access to this payment.")
+		return v, false
+	}
+	if !pay.HasReceipt() {
+		a.fail(c, http.StatusNotFound, "not_found", "This payment was not completed, so it has no receipt.")
+		return v, false
+	}
+	v.P = pay
+	if v.Conf, err = a.Store.ConferenceBySlug(c.Request.Context(), pay.ConferenceSlug, true); err != nil {
+		a.serverError(c, err)
+		return v, false
+	}
+	all, err := a.Store.Refunds(c.Request.Context(), pay.RegistrationID)
+	if err != nil {
+		a.serverError(c, err)
+		return v, false
+	}
+	for _, f := range all {
+		if f.PaymentID == pay.ID && f.Status == models.RefundSucceeded {
+			v.Refunds = append(v.Refunds, f)
+		}
+	}
+	return v, true
+}
+
+func (a *App) receiptPage(c *gin.Context) {
+	v, ok := a.receiptFor(c)
+	if !ok {
+		return
+	}
+	p := a.newPage(c, a.T(c, receiptTitle(v.P))+" "+v.P.ReceiptNumber())
+	p.Data = v
+	a.render(c, http.StatusOK, "receipt", p)
+}
+
+func receiptTitle(p models.Payment) string {
+	if p.Method == models.MethodLocalInvoice {
+		return "Invoice"
+	}
+	return "Receipt"
+}
+
+func (a *App) receiptPDF(c *gin.Context) {
+	v, ok := a.receiptFor(c)
+	if !ok {
+		return
+	}
+	l := lang(c)
+	t := func(msg string, args ...any) string { return a.T(c, msg, args...) }
+	pay, loc := v.P, v.Conf.Location()
+	r := pdf.Receipt{
+		Title: t(receiptTitle(pay)), Number: pay.ReceiptNumber(), Issuer: v.Conf.Title,
+		Subtitle: FormatDateRange(v.Conf.StartsOn, v.Conf.EndsOn, l) + " · " + v.Conf.City,
+		Lines: []pdf.ReceiptLine{
+			{Label: t("Attendee"), Value: pay.FullName()},
+			{Label: t("Registration type"), Value: pay.CategoryName},
+		},
+		TotalLabel: t("Amount"), Total: Money(pay.AmountCents, pay.Currency),
+		Footer: t("Convene — conference registration for unions."),
+	}
+	if pay.LocalNumber != nil {
+		r.Lines = append(r.Lines, pdf.ReceiptLine{Label: t("Local"), Value: *pay.LocalNumber + " — " + orEmpty(pay.LocalName)})
+	}
+	r.Lines = append(r.Lines, pdf.ReceiptLine{Label: t("Payment method"), Value: t(methodKey(pay.Method))})
+	if pay.Reference != "" {
+		r.Lines = append(r.Lines, pdf.ReceiptLine{Label: t("Reference"), Value: pay.Reference})
+	}
+	if pay.StripePaymentIntentID != nil {
+		r.Lines = append(r.Lines, pdf.ReceiptLine{Label: t("Card payment"), Value: *pay.StripePaymentIntentID})
+	}
+	if pay.PaidAt != nil {
+		r.Lines = append(r.Lines, pdf.ReceiptLine{Label: t("Date"), Value: FormatInstant(*pay.PaidAt, loc, l)})
+	}
+	switch {
+	case pay.Status == models.PayVoid:
+		r.Notes = append(r.Notes, t("This invoice was cancelled: the local owes nothing for it."))
+	case pay.Method == models.MethodLocalInvoice:
+		r.Notes = append(r.Notes, t("Billed to Local %s. The local pays this amount to the conference.", orEmpty(pay.LocalNumber)))
+	case pay.Method == models.MethodWaived:
+		r.Notes = append(r.Notes, t("The fee was waived: nothing was paid."))
+	}
+	for _, f := range v.Refunds {
+		r.Notes = append(r.Notes, t("Refunded %s on %s.", Money(f.AmountCents, pay.Currency), FormatInstant(f.UpdatedAt, loc, l)))
+	}
+	var buf bytes.Buffer
+	if err := pdf.WriteReceipt(&buf, r); err != nil {
+		a.serverError(c, err)
+		return
+	}
+	c.Header("Content-Disposition", `inline; filename="`+strings.ToLower(pay.ReceiptNumber())+`.pdf"`)
+	c.Data(http.StatusOK, "application/pdf", buf.Bytes())
+}
+
+func orEmpty(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,89 @@
+package handlers
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+
+	"convene/models"
+
+	"github.com/boombuler/barcode/qr"
+	"github.com/gin-gonic/gin"
+)
+
+// TicketView is a registration's ticket page.
+type TicketView struct {
+	Reg  models.Registration
+	Conf ConferenceView
+	QR   template.HTML // the code as inline SVG, once confirmed
+	URL  string        // what the code says: BASE_URL/t/TOKEN
+}
+
+// ticketPage shows a registration's ticket to its owner, an officer of its
+// local or staff: its QR code once it is confirmed, and otherwise why there
+// is none yet.
+func (a *App) ticketPage(c *gin.Context) {
+	act, ok := a.actor(c)
+	if !ok {
+		return
+	}
+	r, ok := a.registrationFor(c, act)
+	if !ok {
+		return
+	}
+	conf, err := a.Store.ConferenceBySlug(c.Request.Context(), r.ConferenceSlug, true)
+	if err != nil {
+		a.serverError(c, err)
+		return
+	}
+	v := TicketView{Reg: r, Conf: a.view(c, conf, lang(c))}
+	if r.Status == models.RegConfirmed {
+		if v.URL = a.TicketURL(r); v.URL != "" {
+			if v.QR, err = qrSVG(v.URL, a.T(c, "QR code of your ticket")); err != nil {
+				a.serverError(c, err)
+				return
+			}
+		}
+	}
+	p := a.newPage(c, a.T(c, "Ticket: %s", v.Conf.LocalTitle))
+	p.Data = v
+	a.render(c, http.StatusOK, "ticket", p)
+}
+
+// qrSVG draws text as a QR code in SVG: one path of unit squares, one per
+// run of dark modules, inside the four-module quiet zone scanners need. It
+// scales to any size without blur, and label is read to screen readers.
+func qrSVG(text, label string) (template.HTML, error) {
+	code, err := qr.Encode(text, qr.M, qr.Auto)
+	if err != nil {
+		// Not wrapped: boombuler's message quotes the text, a secret ticket URL.
+		return "", fmt.Errorf("QR code: a %d-byte text does not fit in one", len(text))
+	}
+	const quiet = 4
+	n := code.Bounds().Dx()
+	dark := func(x, y int) bool {
+		r, _, _, _ := code.At(x, y).RGBA()
+		return r < 0x8000
+	}
+	var b strings.Builder
+	side := n + 2*quiet
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" class="qr" role="img" aria-label="%s" shape-rendering="crispEdges">`,
+		side, side, template.HTMLEscapeString(label))
+	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, side, side)
+	for y := range n {
+		for x := 0; x < n; {
+			if !dark(x, y) {
+				x++
+				continue
+			}
+			start := x
+			for x < n && dark(x, y) {
+				x++
+			}
+			fmt.Fprintf(&b, "M%d %dh%dv1h-%dz", start+quiet, y+quiet, x-start, x-start)
+		}
+	}
+	b.WriteString(`"/></svg>`)
+	return template.HTML(b.String()), nil
+}
