@@ -325,7 +325,8 @@ func checkPayingMember(t *testing.T, srv *server) {
 	if err != nil {
 		t.Fatalf("paying cash: %v", err)
 	}
-	b.checkPages(srv.URL, "/me", reg, reg+"/ticket", fmt.Sprintf("/payments/%d/receipt", pay.ID))
+	// What a phone camera opens from the ticket's QR code, too.
+	b.checkPages(srv.URL, "/me", reg, reg+"/ticket", fmt.Sprintf("/payments/%d/receipt", pay.ID), "/t/"+deref(r.TicketToken))
 	b.visit(srv.URL + reg + "/ticket?lang=en")
 	b.screenshotA11y("ticket")
 }
@@ -342,7 +343,7 @@ func checkOfficerPages(t *testing.T, srv *server) {
 func checkStaffPages(t *testing.T, srv *server) {
 	b := signedIn(t, srv, staffEmail)
 	conf := "/staff/conferences/" + palSlug
-	b.checkPages(srv.URL, "/staff", conf, conf+"/edit")
+	b.checkPages(srv.URL, "/staff", conf, conf+"/edit", "/staff/tokens")
 
 	// The edit form sent back with an error; nothing is saved.
 	for _, lang := range []string{"en", "es"} {

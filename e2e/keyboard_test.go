@@ -213,45 +213,65 @@ func TestRegistrationFormWithKeyboardAlone(t *testing.T) {
 
 // checkInWithKeyboard: the scan field has the focus when the desk opens;
 // typing a code and Enter shows the result, and the focus goes back to the
-// scan field for the next badge.
+// scan field for the next badge. Each kind of result (green, amber, red) is
+// checked with axe-core, since each has its own colours.
 func checkInWithKeyboard(t *testing.T, srv *server) {
 	desk := "/staff/conferences/" + palSlug + "/checkin"
 	skipUntilServed(t, srv, desk)
 	token := confirmedTicket(t, srv)
 	b := signedIn(t, srv, staffEmail)
-	if status := b.visit(srv.URL + desk); status != http.StatusOK {
+	b.checkPages(srv.URL, desk)
+	if status := b.visit(srv.URL + desk + "?lang=en"); status != http.StatusOK {
 		t.Fatalf("the desk answered %d", status)
 	}
-
-	const scan = `input[name=code]:not([type=hidden])`
-	f := b.focused(scan)
-	if !f.Matches {
+	if f := b.focused(scanField); !f.Matches {
 		t.Fatalf("when the desk opens the focus is on %s, not the scan field", f.What)
-	}
-	b.mustShowFocus(f)
-
-	b.press(token)
-	// The desk may answer in place or with a new page; either way the result
-	// is announced in a live region and the scan field has the focus again.
-	b.press(kb.Enter)
-	const result = `[role=status], [role=alert], [aria-live]`
-	deadline := time.Now().Add(10 * time.Second)
-	for !eval[bool](b, `[...document.querySelectorAll(`+jsString(result)+`)].some(e => e.innerText.includes("Jordan Reyes"))`) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no result naming Jordan Reyes in a live region after Enter:\n%s", indent(b.text("main")))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if got := srv.registrationByToken(t, token); got.CheckedInAt == nil {
-		t.Error("the registration is not checked in")
-	}
-	if f := b.focused(scan); !f.Matches {
-		t.Errorf("after a scan the focus is on %s, not back on the scan field", f.What)
 	} else {
 		b.mustShowFocus(f)
 	}
+
+	mustSee(t, b.scan(token), "Checked in", "Jordan Reyes")
+	if got := srv.registrationByToken(t, token); got.CheckedInAt == nil {
+		t.Error("the registration is not checked in")
+	}
 	b.screenshotA11y("keyboard-checkin")
-	b.mustBeAccessible("the check-in desk after a scan", "en")
+	b.mustBeAccessible("the check-in desk after a check-in", "en")
+
+	mustSee(t, b.scan(token), "Already checked in", "Jordan Reyes")
+	b.mustBeAccessible("the check-in desk after a second scan", "en")
+
+	b.scan("NOT-A-TICKET")
+	b.screenshotA11y("keyboard-checkin-unknown")
+	b.mustBeAccessible("the check-in desk after an unknown code", "en")
+}
+
+// scanField is the check-in desk's scan field.
+const scanField = `input[name=code]:not([type=hidden])`
+
+// scan types code into the focused scan field and presses Enter, as a
+// keyboard-wedge scanner does; it waits for the result, which must be
+// announced in a live region, and for the focus to be back in the scan field.
+// It returns the result's text.
+func (b *browser) scan(code string) string {
+	b.t.Helper()
+	const live = `[...document.querySelectorAll("[role=status], [role=alert], [aria-live]")].map(e => e.innerText.trim()).join("\n")`
+	before := eval[string](b, live)
+	b.press(code)
+	b.press(kb.Enter)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		// The desk may answer in place or with a new page.
+		after := eval[string](b, live)
+		f := b.focused(scanField)
+		if after != before && after != "" && f.Matches {
+			b.mustShowFocus(f)
+			return after
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("after scanning %s: the focus is on %s and the live region says %q:\n%s", code, f.What, after, indent(b.text("main")))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // confirmedTicket has staff register a free organizing-drive worker for the
