@@ -18,6 +18,9 @@ type Config struct {
 	StripeAPIBase       string
 	// SecureCookies marks cookies Secure; on when BASE_URL is https.
 	SecureCookies bool
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client;
+	// none by default, so a client cannot dodge throttling with the header.
+	TrustedProxies []string
 }
 
 // DefaultDatabaseURL is the local PostgreSQL that `make run` starts or finds.
@@ -35,6 +38,11 @@ func FromEnv() (Config, error) {
 		StripeAPIBase:       os.Getenv("STRIPE_API_BASE"),
 	}
 	c.SecureCookies = strings.HasPrefix(c.BaseURL, "https://")
+	for _, p := range strings.Split(os.Getenv("TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+	}
 	if c.SecureCookies && c.SecretKey == "dev-secret-change-me" {
 		return c, fmt.Errorf("SECRET_KEY must be set when BASE_URL is https")
 	}

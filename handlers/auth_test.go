@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -182,5 +183,23 @@ func TestHealth(t *testing.T) {
 	ta.DB.Close()
 	if r := ta.client().get("/readyz"); r.Code != http.StatusServiceUnavailable {
 		t.Errorf("readyz with the database gone: %d", r.Code)
+	}
+}
+
+// A client cannot dodge the per-address throttle by making up
+// X-Forwarded-For headers: with no trusted proxy configured, the connection's
+// address is the client's.
+func TestForwardedForDoesNotDodgeThrottling(t *testing.T) {
+	ta := newTestApp(t)
+	for i := 0; i < 31; i++ {
+		c := ta.client()
+		c.header.Set("X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i))
+		c.post("/login", url.Values{"email": {fmt.Sprintf("guess%d@example.org", i)}, "password": {"wrong guess"}})
+	}
+	ta.user("real@example.org", false, false)
+	c := ta.client()
+	c.header.Set("X-Forwarded-For", "198.51.100.7")
+	if r := c.post("/login", url.Values{"email": {"real@example.org"}, "password": {testPassword}}); r.Code != http.StatusTooManyRequests {
+		t.Errorf("after 31 failures from one connection address with forged headers: %d, want 429", r.Code)
 	}
 }

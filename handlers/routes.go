@@ -14,6 +14,12 @@ func (a *App) Routes(opts ...RouteOption) *gin.Engine {
 	o := buildOptions(opts)
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	// Only configured proxies may name the client in X-Forwarded-For; sign-in
+	// and token throttling key on the client's address.
+	if err := r.SetTrustedProxies(a.Cfg.TrustedProxies); err != nil {
+		a.Log.Error("TRUSTED_PROXIES is not a list of addresses or CIDRs; trusting none", "err", err)
+		r.SetTrustedProxies(nil)
+	}
 	r.RedirectTrailingSlash = true
 	r.HandleMethodNotAllowed = false
 	r.Use(a.requestLog, a.recoverPanics, securityHeaders, a.crossOrigin(), limitBody(maxBodyBytes), a.chooseLang, a.loadUser)
