@@ -42,20 +42,22 @@ func (s *Store) Audit(ctx context.Context, q sqlxExecer, actorID int64, action, 
 
 const auditInsert = `INSERT INTO audit_log (actor_id, action, entity, entity_id, details) VALUES ($1,$2,$3,$4,$5)`
 
-// auditValues is how an audit entry stores its actor (NULL for the system)
-// and its details (a JSON object).
+// auditValues is how an audit entry stores its actor and its details (a
+// JSON object).
 func auditValues(actorID int64, details map[string]any) (*int64, []byte, error) {
 	if details == nil {
 		details = map[string]any{}
 	}
 	b, err := json.Marshal(details)
-	if err != nil {
-		return nil, nil, err
-	}
+	return auditActor(actorID), b, err
+}
+
+// auditActor is an audit entry's actor: NULL for the system.
+func auditActor(actorID int64) *int64 {
 	if actorID == 0 {
-		return nil, b, nil
+		return nil
 	}
-	return &actorID, b, nil
+	return &actorID
 }
 
 // History lists what was done to a record, oldest first.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -290,5 +291,74 @@ func TestExpiryJobTwoProcesses(t *testing.T) {
 	if cancelledTwice != 0 || promotedTwice != 0 || promoted != 20 || waiting != 10 || taken != 20 {
 		t.Errorf("cancelled twice %d, promoted twice %d, promoted %d (want 20), waiting %d (want 10), taken %d (want 20)",
 			cancelledTwice, promotedTwice, promoted, waiting, taken)
+	}
+}
+
+// TestSeatRowKeysHoldAtCommit: the keys from a registration to its conference,
+// category and workshops are checked at commit since migration 00007, not
+// dropped: a transaction that writes a dangling one cannot commit.
+func TestSeatRowKeysHoldAtCommit(t *testing.T) {
+	s := newStore(t)
+	conf := rushConference(t, s, "keys", "10", 1)
+	for name, q := range map[string]string{
+		"conference": `UPDATE registrations SET conference_id = -1 WHERE conference_id = $1`,
+		"category":   `UPDATE registrations SET category_id = -1 WHERE conference_id = $1`,
+		"workshop":   `INSERT INTO registration_sessions (registration_id, session_id) SELECT id, -1 FROM registrations WHERE conference_id = $1`,
+	} {
+		tx, err := s.DB().Beginx()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = tx.Exec(q, conf.ID)
+		if err == nil {
+			err = tx.Commit()
+		} else {
+			tx.Rollback()
+		}
+		if err == nil || !strings.Contains(err.Error(), "foreign key") {
+			t.Errorf("%s: a dangling key: %v, want a foreign key violation", name, err)
+		}
+	}
+}
+
+// TestAuditTrailOfARegistration: approval on the spot records each move in
+// order, and a registration that expected a seat and lost it to another
+// keeps nothing of the moves it undid.
+func TestAuditTrailOfARegistration(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	conf := rushConference(t, s, "trail", "1", 0)
+	actors := fastActors(t, s, "trail", 2)
+	now := conf.RegistrationOpensAt.Add(time.Hour)
+	trail := func(r models.Registration) string {
+		h, err := s.History(ctx, "registration", r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range h {
+			out = append(out, e.Action+string(e.Details))
+		}
+		return strings.Join(out, " ")
+	}
+	// conf still says no seat is taken, so both go for a seat first.
+	for i, want := range []string{
+		`registration_submitted{"category": "open", "created_as": "self", "price_cents": 0} ` +
+			`status_approved{"from": "submitted", "verification": "No membership check is needed for this registration type."} ` +
+			`status_confirmed{"from": "approved"}`,
+		`registration_submitted{"category": "open", "created_as": "self", "price_cents": 0} ` +
+			`status_waitlisted{"from": "submitted", "reason": "full"}`,
+	} {
+		r, err := s.Register(ctx, conf, models.RegistrationInput{Category: "open", FirstName: "Member", LastName: fmt.Sprint(i),
+			Email: actors[i].User.Email}, actors[i], now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := trail(r); got != want {
+			t.Errorf("registration %d (%s): audit trail\n%s\nwant\n%s", i, r.Status, got, want)
+		}
+	}
+	if res := conferenceOutcome(t, s, conf, 1); res.held != 1 || res.waitlisted != 1 || res.oversold != 0 {
+		t.Errorf("held %d, waitlisted %d, oversold %d; want 1, 1, 0", res.held, res.waitlisted, res.oversold)
 	}
 }

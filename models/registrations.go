@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -132,6 +133,10 @@ func (r Registration) CategoryIn(lang string) string {
 // FullName is the attendee's name as printed.
 func (r Registration) FullName() string { return r.FirstName + " " + r.LastName }
 
+// registrationSelect reads registrations with what is joined for display.
+// Register fills the same fields for a registration it has just stored
+// instead of reading it back; TestRegisterReturnsWhatARereadFinds keeps the
+// two in step.
 const registrationSelect = `SELECT r.id, r.conference_id, r.category_id, r.user_id, r.created_by, r.created_as, r.status,
 	r.first_name, r.last_name, r.email, r.phone, r.local_id, r.member_number, r.accessibility, r.interpretation,
 	r.childcare_count, r.childcare_ages, r.dietary, r.emergency_name, r.emergency_phone, r.roster_entry_id,
@@ -191,6 +196,9 @@ func (a Actor) LocalIDs() []int64 {
 
 // ActorFor loads what a user may act on.
 func (s *Store) ActorFor(ctx context.Context, u User) (Actor, error) {
+	if u.officerKnown && !u.IsOfficer {
+		return Actor{User: u}, nil // SessionUser has just looked: no locals
+	}
 	locals, err := s.OfficerLocals(ctx, u.ID)
 	return Actor{User: u, OfficerOf: locals}, err
 }
@@ -366,64 +374,52 @@ func (s *Store) Register(ctx context.Context, conf Conference, in RegistrationIn
 	token := NewTicketToken()
 	r.TicketToken = &token
 
-	// The counters read with the conference and its categories are a guess,
-	// never a decision: the seats are held by the conditional updates below.
-	looksFree := conf.SeatsLeft() != 0 && cat.SeatsLeft() != 0
+	details := map[string]any{"created_as": r.CreatedAs, "category": cat.Slug, "price_cents": r.PriceCents}
+	if in.OverrideDeadline && actor.IsStaff() && conf.checkWindow(now) != nil {
+		details["deadline_override"] = true
+	}
 	slices.Sort(sessions)
-
-	err = s.InTx(ctx, func(tx *sqlx.Tx) error {
-		err := s.get(ctx, tx, &r.ID, registrationInsert,
-			r.ConferenceID, r.CategoryID, r.UserID, r.CreatedBy, r.CreatedAs, r.FirstName, r.LastName, r.Email, r.Phone,
-			r.LocalID, r.MemberNumber, r.Accessibility, r.Interpretation, r.ChildcareCount, r.ChildcareAges, r.Dietary,
-			r.EmergencyName, r.EmergencyPhone, r.Approver, r.PriceCents, r.AmountDueCents, r.TicketToken)
-		if isUniqueViolation(err, "") {
-			return ErrDuplicate
+	submitted := r
+	// Most registrations find a seat. Those that look like they will (the
+	// counters read with the conference and its categories are a guess, not
+	// a decision) go as far as they can first and take their seats last, so
+	// the category and conference rows that every registration updates stay
+	// locked only for that update and the commit. Should the last seat go
+	// meanwhile, the transaction is undone and the registration starts over
+	// in line.
+	if conf.SeatsLeft() != 0 && cat.SeatsLeft() != 0 {
+		err = s.InTx(ctx, func(tx *sqlx.Tx) error {
+			return s.registerSeated(ctx, tx, &r, conf, cat, local, actor, sessions, details)
+		})
+		if !errors.Is(err, errNoSeat) {
+			if err != nil {
+				return r, err
+			}
+			// Everything read back would be what was just written: it is
+			// returned as is, with the names joined for display.
+			r.ConferenceSlug, r.ConferenceTitle, r.ConferenceTitleES = conf.Slug, conf.Title, conf.TitleES
+			r.ConferenceCurrency, r.ConferenceZone = conf.Currency, conf.TimeZone
+			r.CategorySlug, r.CategoryName, r.CategoryNameES = cat.Slug, cat.Name, cat.NameES
+			if r.LocalID != nil {
+				r.LocalNumber, r.LocalName = &local.Number, &local.Name
+			}
+			if r.DecidedBy != nil {
+				r.DecidedByName = &actor.User.Name
+			}
+			return r, nil
 		}
+		r = submitted
+	}
+	err = s.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.insertRegistration(ctx, tx, &r, actor, sessions, details); err != nil {
+			return err
+		}
+		held, err := s.holdSeats(ctx, tx, &r)
 		if err != nil {
 			return err
 		}
-		r.Status = RegSubmitted
-		details := map[string]any{"created_as": r.CreatedAs, "category": cat.Slug, "price_cents": r.PriceCents}
-		if in.OverrideDeadline && actor.IsStaff() && conf.checkWindow(now) != nil {
-			details["deadline_override"] = true
-		}
-		if err := s.Audit(ctx, tx, actor.User.ID, "registration_submitted", "registration", r.ID, details); err != nil {
-			return err
-		}
-		for _, sid := range sessions {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO registration_sessions (registration_id, session_id) VALUES ($1, $2)`, r.ID, sid); err != nil {
-				return err
-			}
-		}
-		if looksFree {
-			// Most registrations find a seat. This one is moved as far as it
-			// goes first and takes its seats last, so that the category and
-			// conference rows every registration updates stay locked only
-			// until the commit; should the last seat go meanwhile, all of it
-			// is undone and the registration waits in line.
-			submitted := r
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT register`); err != nil {
-				return err
-			}
-			if err := s.evaluate(ctx, tx, &r, conf, cat, local, actor); err != nil {
-				return err
-			}
-			held, err := s.takeSeats(ctx, tx, &r, sessions)
-			if err != nil || held {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT register`); err != nil {
-				return err
-			}
-			r = submitted
-		} else {
-			held, err := s.holdSeats(ctx, tx, &r)
-			if err != nil {
-				return err
-			}
-			if held {
-				return s.evaluate(ctx, tx, &r, conf, cat, local, actor)
-			}
+		if held {
+			return s.evaluate(ctx, tx, &r, conf, cat, local, actor)
 		}
 		if _, err := s.exec(ctx, tx, `UPDATE registrations SET waitlist_rank = id WHERE id = $1`, r.ID); err != nil {
 			return err
@@ -436,10 +432,85 @@ func (s *Store) Register(ctx context.Context, conf Conference, in RegistrationIn
 	return s.Registration(ctx, r.ID)
 }
 
-const registrationInsert = `INSERT INTO registrations (conference_id, category_id, user_id, created_by, created_as, status,
-	first_name, last_name, email, phone, local_id, member_number, accessibility, interpretation, childcare_count,
-	childcare_ages, dietary, emergency_name, emergency_phone, approver, price_cents, amount_due_cents, ticket_token)
-	VALUES ($1,$2,$3,$4,$5,'submitted',$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22) RETURNING id`
+// errNoSeat undoes registerSeated's transaction when a seat it expected is gone.
+var errNoSeat = errors.New("no seat after all")
+
+// registerSeated stores a registration already verified, moved on and
+// holding its seat, then takes the seats, last: errNoSeat when they are
+// gone, and the caller rolls back.
+func (s *Store) registerSeated(ctx context.Context, tx *sqlx.Tx, r *Registration, conf Conference, cat Category, local Local,
+	actor Actor, sessions []int64, details map[string]any) error {
+	approve, err := s.verify(ctx, tx, r, cat, local)
+	if err != nil {
+		return err
+	}
+	if approve {
+		approveNow(r, conf, actor, time.Now().Truncate(time.Microsecond))
+	}
+	r.HoldsSeat = true
+	if err := s.insertRegistration(ctx, tx, r, actor, sessions, details); err != nil {
+		return err
+	}
+	if err := s.moveOn(ctx, tx, r, approve, actor); err != nil {
+		return err
+	}
+	held, err := s.takeCounters(ctx, tx, r, sessions)
+	if err == nil && !held {
+		return errNoSeat
+	}
+	return err
+}
+
+// insertRegistration stores a submitted registration, its audit entry and
+// its workshop sign-ups.
+func (s *Store) insertRegistration(ctx context.Context, tx *sqlx.Tx, r *Registration, actor Actor, sessions []int64, details map[string]any) error {
+	args := r.VerifyArgs
+	if args == nil {
+		args = pq.StringArray{}
+	}
+	b, err := json.Marshal(details)
+	if err != nil {
+		return err
+	}
+	var stored struct {
+		ID        int64     `db:"entity_id"`
+		CreatedAt time.Time `db:"created_at"`
+	}
+	err = s.get(ctx, tx, &stored, registrationInsert,
+		r.ConferenceID, r.CategoryID, r.UserID, r.CreatedBy, r.CreatedAs, r.FirstName, r.LastName, r.Email, r.Phone,
+		r.LocalID, r.MemberNumber, r.Accessibility, r.Interpretation, r.ChildcareCount, r.ChildcareAges, r.Dietary,
+		r.EmergencyName, r.EmergencyPhone, r.Approver, r.PriceCents, r.AmountDueCents, r.TicketToken,
+		r.Verification, args, r.RosterEntryID, r.DecidedBy, r.DecidedAt, r.ApprovedAt, r.PaymentDueAt, r.HoldsSeat,
+		auditActor(actor.User.ID), b)
+	if isUniqueViolation(err, "") {
+		return ErrDuplicate
+	}
+	if err != nil {
+		return err
+	}
+	// updated_at too is the transaction's start, whatever moves follow.
+	r.ID, r.CreatedAt, r.UpdatedAt, r.Status = stored.ID, stored.CreatedAt, stored.CreatedAt, RegSubmitted
+	for _, sid := range sessions {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO registration_sessions (registration_id, session_id) VALUES ($1, $2)`, r.ID, sid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// registrationInsert stores a registration and its registration_submitted
+// audit entry ($31 actor, $32 details) in one statement, and returns its id
+// and creation time.
+const registrationInsert = `WITH reg AS (
+	INSERT INTO registrations (conference_id, category_id, user_id, created_by, created_as, status,
+		first_name, last_name, email, phone, local_id, member_number, accessibility, interpretation, childcare_count,
+		childcare_ages, dietary, emergency_name, emergency_phone, approver, price_cents, amount_due_cents, ticket_token,
+		verification, verification_args, roster_entry_id, decided_by, decided_at, approved_at, payment_due_at, holds_seat)
+	VALUES ($1,$2,$3,$4,$5,'submitted',$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,
+		$23,$24,$25,$26,$27,$28,$29,$30) RETURNING id)
+	INSERT INTO audit_log (actor_id, action, entity, entity_id, details)
+	SELECT $31::bigint, 'registration_submitted', 'registration', id, $32::jsonb FROM reg
+	RETURNING entity_id, (SELECT created_at FROM reg)`
 
 // localNumber accepts "4121", "Local 4121" or "4121 — Harbor City ...".
 func localNumber(s string) string {
@@ -507,11 +578,13 @@ func dedupe(ids []int64) []int64 {
 // show that the concurrency test detects overselling.
 var seatGuard = true
 
-func guarded(q string) string {
+func guarded(q string) string { return q + seatCondition() }
+
+func seatCondition() string {
 	if seatGuard {
-		return q + ` AND (capacity IS NULL OR taken < capacity)`
+		return ` AND (capacity IS NULL OR taken < capacity)`
 	}
-	return q
+	return ""
 }
 
 // holdSeats takes a seat in the category and the conference with
@@ -527,46 +600,44 @@ func (s *Store) holdSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (bo
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT hold_seats`); err != nil {
 		return false, err
 	}
-	held, err := s.takeSeats(ctx, tx, r, sessionIDs)
-	if err != nil || held {
-		return held, err
-	}
-	_, err = tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT hold_seats`)
-	return false, err
-}
-
-// takeSeats does holdSeats' work for a registration signed up for the
-// workshops sessionIDs (in ascending order). On false the caller must roll
-// back to a savepoint taken before: a category seat may have been taken.
-//
-// The order of the updates matters under a rush. Every registration updates
-// the same category and conference rows, and each waits for the one before
-// to commit, so those rows come last: they stay locked for as little as the
-// commit that follows. Workshop rows come after them, as in releaseSeats, so
-// that no two transactions take the same rows in opposite orders.
-func (s *Store) takeSeats(ctx context.Context, tx *sqlx.Tx, r *Registration, sessionIDs []int64) (bool, error) {
 	if _, err := s.exec(ctx, tx, `UPDATE registrations SET holds_seat = true, waitlist_rank = NULL WHERE id = $1`, r.ID); err != nil {
 		return false, err
 	}
-	for _, q := range []struct {
-		sql string
-		id  int64
-	}{
-		{guarded(`UPDATE categories SET taken = taken + 1 WHERE id = $1`) + ` RETURNING id`, r.CategoryID},
-		{guarded(`UPDATE conferences SET taken = taken + 1 WHERE id = $1`) + ` RETURNING id`, r.ConferenceID},
-	} {
-		var id int64
-		err := s.get(ctx, tx, &id, q.sql, q.id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
+	held, err := s.takeCounters(ctx, tx, r, sessionIDs)
+	if err != nil {
+		return false, err
+	}
+	if !held {
+		_, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT hold_seats`)
+		return false, err
+	}
+	r.HoldsSeat = true
+	return true, nil
+}
+
+// takeCounters takes a seat in the category and the conference, then a
+// place in each workshop or on its waiting list. On false (the category or
+// the conference is full) the caller must undo the transaction or roll back
+// to a savepoint: a category seat may have been taken.
+//
+// Every registration updates the same category and conference rows, and
+// each waits for the one before to commit, so a registration comes here
+// last, and both rows are taken in one statement: they stay locked for that
+// round trip and the commit. The conference's update needs the category's
+// result, so the category row is always locked first, as in releaseSeats;
+// the workshops' rows come after both, also as there, so no two
+// transactions take the same rows in opposite orders.
+func (s *Store) takeCounters(ctx context.Context, tx *sqlx.Tx, r *Registration, sessionIDs []int64) (bool, error) {
+	var held bool
+	if err := s.get(ctx, tx, &held, holdCounters(), r.CategoryID, r.ConferenceID); err != nil {
+		return false, err
+	}
+	if !held {
+		return false, nil
 	}
 	for _, sid := range sessionIDs {
 		var id int64
-		err := s.get(ctx, tx, &id, guarded(`UPDATE agenda_sessions SET taken = taken + 1 WHERE id = $1`)+` RETURNING id`, sid)
+		err := s.get(ctx, tx, &id, `UPDATE agenda_sessions SET taken = taken + 1 WHERE id = $1`+seatCondition()+` RETURNING id`, sid)
 		waitlisted := errors.Is(err, sql.ErrNoRows)
 		if err != nil && !waitlisted {
 			return false, err
@@ -577,8 +648,16 @@ func (s *Store) takeSeats(ctx context.Context, tx *sqlx.Tx, r *Registration, ses
 			return false, err
 		}
 	}
-	r.HoldsSeat = true
 	return true, nil
+}
+
+// holdCounters is takeCounters' statement: $1 the category, $2 the conference.
+func holdCounters() string {
+	return `WITH category AS (
+		UPDATE categories SET taken = taken + 1 WHERE id = $1` + seatCondition() + ` RETURNING id),
+	conference AS (
+		UPDATE conferences SET taken = taken + 1 WHERE id = $2` + seatCondition() + ` AND EXISTS (SELECT FROM category) RETURNING id)
+	SELECT EXISTS (SELECT FROM category) AND EXISTS (SELECT FROM conference)`
 }
 
 // releaseSeats gives back what holdSeats took, then lets the first in line
@@ -725,7 +804,25 @@ const (
 // evaluate runs verification on a submitted registration and moves it on:
 // to approved (then confirmed or awaiting payment) or to pending.
 func (s *Store) evaluate(ctx context.Context, tx *sqlx.Tx, r *Registration, conf Conference, cat Category, local Local, actor Actor) error {
-	approve := false
+	approve, err := s.verify(ctx, tx, r, cat, local)
+	if err != nil {
+		return err
+	}
+	if approve {
+		approveNow(r, conf, actor, time.Now().Truncate(time.Microsecond))
+	}
+	if _, err := s.exec(ctx, tx, `UPDATE registrations SET verification = $2, verification_args = $3, roster_entry_id = $4, approver = $5,
+		decided_by = coalesce($6, decided_by), decided_at = coalesce($7, decided_at), approved_at = $8, payment_due_at = $9 WHERE id = $1`,
+		r.ID, r.Verification, r.VerifyArgs, r.RosterEntryID, r.Approver, r.DecidedBy, r.DecidedAt, r.ApprovedAt, r.PaymentDueAt); err != nil {
+		return err
+	}
+	return s.moveOn(ctx, tx, r, approve, actor)
+}
+
+// verify checks a registration against its local's roster and fills in its
+// verification note, the roster line and who must decide; approve reports
+// whether it is approved on the spot.
+func (s *Store) verify(ctx context.Context, tx *sqlx.Tx, r *Registration, cat Category, local Local) (approve bool, err error) {
 	var note string
 	var args []string
 	var entryID *int64
@@ -736,7 +833,7 @@ func (s *Store) evaluate(ctx context.Context, tx *sqlx.Tx, r *Registration, conf
 		case errors.Is(err, ErrNotFound):
 			note, args = VerifyUnknownNumber, []string{local.Number, r.MemberNumber}
 		case err != nil:
-			return err
+			return false, err
 		case FoldName(e.LastName) != FoldName(r.LastName):
 			note, args = VerifyWrongName, []string{local.Number, r.MemberNumber}
 			entryID = &e.ID
@@ -771,29 +868,26 @@ func (s *Store) evaluate(ctx context.Context, tx *sqlx.Tx, r *Registration, conf
 		args = []string{}
 	}
 	r.Verification, r.VerifyArgs, r.RosterEntryID = note, args, entryID
-	if !approve {
-		if _, err := s.exec(ctx, tx, `UPDATE registrations SET verification = $2, verification_args = $3, roster_entry_id = $4, approver = $5 WHERE id = $1`,
-			r.ID, note, pq.Array(args), entryID, r.Approver); err != nil {
-			return err
-		}
-		return s.Transition(ctx, tx, r, RegPending, actor, map[string]any{"verification": r.VerificationMessage()})
-	}
-	// Approved on the spot: the verification, who decided (an officer or
-	// staff registering someone) and the payment deadline in one write.
-	now := time.Now()
+	return approve, nil
+}
+
+// approveNow fills in what approval on the spot records: who decided (an
+// officer or staff registering someone), when, and the payment deadline.
+// now is as precise as PostgreSQL stores it, so r is what a read returns.
+func approveNow(r *Registration, conf Conference, actor Actor, now time.Time) {
 	if r.CreatedAs != "self" {
 		r.DecidedBy, r.DecidedAt = &actor.User.ID, &now
 	}
 	r.ApprovedAt, r.PaymentDueAt = &now, PaymentDue(conf, now)
-	if _, err := s.exec(ctx, tx, `UPDATE registrations SET verification = $2, verification_args = $3, roster_entry_id = $4, approver = $5,
-		decided_by = coalesce($6, decided_by), decided_at = coalesce($7, decided_at), approved_at = $8, payment_due_at = $9 WHERE id = $1`,
-		r.ID, note, pq.Array(args), entryID, r.Approver, r.DecidedBy, r.DecidedAt, r.ApprovedAt, r.PaymentDueAt); err != nil {
-		return err
+}
+
+// moveOn takes a verified registration to pending, or to approved and then
+// confirmed or awaiting payment.
+func (s *Store) moveOn(ctx context.Context, tx *sqlx.Tx, r *Registration, approve bool, actor Actor) error {
+	if !approve {
+		return s.Transition(ctx, tx, r, RegPending, actor, map[string]any{"verification": r.VerificationMessage()})
 	}
-	if err := s.Transition(ctx, tx, r, RegApproved, actor, map[string]any{"verification": r.VerificationMessage()}); err != nil {
-		return err
-	}
-	return s.confirmOrBill(ctx, tx, r, actor)
+	return s.transition(ctx, tx, r, actor, step{RegApproved, map[string]any{"verification": r.VerificationMessage()}}, billing(r))
 }
 
 // settle moves an approved registration to confirmed when nothing is owed,
@@ -815,10 +909,16 @@ func (s *Store) settle(ctx context.Context, tx *sqlx.Tx, r *Registration, actor 
 // confirmOrBill is settle's last step: confirmed when nothing is owed, else
 // awaiting payment.
 func (s *Store) confirmOrBill(ctx context.Context, tx *sqlx.Tx, r *Registration, actor Actor) error {
+	return s.transition(ctx, tx, r, actor, billing(r))
+}
+
+// billing is where an approved registration goes: confirmed when nothing is
+// owed, else awaiting payment.
+func billing(r *Registration) step {
 	if r.AmountDueCents <= 0 {
-		return s.Transition(ctx, tx, r, RegConfirmed, actor, nil)
+		return step{RegConfirmed, nil}
 	}
-	return s.Transition(ctx, tx, r, RegAwaitingPayment, actor, map[string]any{"amount_due_cents": r.AmountDueCents})
+	return step{RegAwaitingPayment, map[string]any{"amount_due_cents": r.AmountDueCents}}
 }
 
 // PaymentDue is when a registration approved at approvedAt must be paid:
@@ -836,38 +936,59 @@ func PaymentDue(conf Conference, approvedAt time.Time) *time.Time {
 // Transition moves a registration to another status, if the lifecycle allows
 // it, and records who did it. It is the only writer of the status column.
 func (s *Store) Transition(ctx context.Context, tx *sqlx.Tx, r *Registration, to string, actor Actor, details map[string]any) error {
-	allowed := false
-	for _, t := range transitions[r.Status] {
-		allowed = allowed || t == to
+	return s.transition(ctx, tx, r, actor, step{to, details})
+}
+
+// step is one move in a registration's lifecycle and its audit details.
+type step struct {
+	to      string
+	details map[string]any
+}
+
+// transition makes Transition's moves, one or several in a row, in a single
+// statement: each is checked against the lifecycle and gets its own audit
+// entry, in order, and the status column is written once, with the last.
+func (s *Store) transition(ctx context.Context, tx *sqlx.Tx, r *Registration, actor Actor, steps ...step) error {
+	status := r.Status
+	actions, details := make([]string, len(steps)), make([]string, len(steps))
+	for i, st := range steps {
+		allowed := false
+		for _, t := range transitions[status] {
+			allowed = allowed || t == st.to
+		}
+		if !allowed {
+			return fmt.Errorf("%w: a %s registration cannot become %s", ErrConflict, status, st.to)
+		}
+		d := st.details
+		if d == nil {
+			d = map[string]any{}
+		}
+		d["from"] = status
+		b, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		actions[i], details[i], status = "status_"+st.to, string(b), st.to
 	}
-	if !allowed {
-		return fmt.Errorf("%w: a %s registration cannot become %s", ErrConflict, r.Status, to)
-	}
-	if details == nil {
-		details = map[string]any{}
-	}
-	details["from"] = r.Status
-	actorID, b, err := auditValues(actor.User.ID, details)
+	res, err := s.exec(ctx, tx, transitionSQL, r.ID, r.Status, status, auditActor(actor.User.ID), pq.Array(actions), pq.Array(details))
 	if err != nil {
 		return err
 	}
-	res, err := s.exec(ctx, tx, transitionSQL, r.ID, r.Status, to, actorID, "status_"+to, b)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
+	if n, _ := res.RowsAffected(); n != int64(len(steps)) {
 		return fmt.Errorf("%w: the registration changed meanwhile", ErrConflict)
 	}
-	r.Status = to
+	r.Status = status
 	return nil
 }
 
 // transitionSQL moves a registration from status $2 to $3 and writes the
-// audit entry in one statement: no entry unless the row moved.
+// audit entries ($5 actions, $6 details) in the same statement: none unless
+// the row moved.
 const transitionSQL = `WITH moved AS (
 		UPDATE registrations SET status = $3, updated_at = now() WHERE id = $1 AND status = $2 RETURNING id)
 	INSERT INTO audit_log (actor_id, action, entity, entity_id, details)
-	SELECT $4::bigint, $5::text, 'registration', id, $6::jsonb FROM moved`
+	SELECT $4::bigint, a.action, 'registration', moved.id, a.details::jsonb
+	FROM moved, unnest($5::text[], $6::text[]) WITH ORDINALITY AS a(action, details, n) ORDER BY a.n`
 
 // Approve approves a pending registration (or, for staff only, a denied one).
 func (s *Store) Approve(ctx context.Context, id int64, actor Actor) (Registration, error) {

@@ -3,6 +3,7 @@ package models_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -295,4 +296,64 @@ func TestTicketTokens(t *testing.T) {
 		}
 		seen[tok] = true
 	}
+}
+
+// TestRegisterReturnsWhatARereadFinds: Register returns the registration it
+// stored without reading it back; a fresh read must find it field for field.
+func TestRegisterReturnsWhatARereadFinds(t *testing.T) {
+	f := newRegFixture(t)
+	// Every joined field non-empty, so none can be forgotten unnoticed.
+	db := f.s.DB()
+	db.MustExec(`UPDATE conferences SET title_es = 'Conferencia', currency = 'CAD', payment_due_days = 10 WHERE id = $1`, f.conf.ID)
+	db.MustExec(`UPDATE categories SET name_es = name || ' (es)' WHERE conference_id = $1`, f.conf.ID)
+	f.conf, _ = f.s.ConferenceBySlug(context.Background(), f.conf.Slug, true)
+	for _, c := range []struct {
+		name string
+		by   models.Actor
+		in   models.RegistrationInput
+	}{
+		{"roster match", f.member, models.RegistrationInput{FirstName: "Ana", LastName: "Cortés", Local: "4121", MemberNumber: "1002"}},
+		{"pays", f.member2, models.RegistrationInput{Category: "paid", FirstName: "Luis", LastName: "Chávez-Nava", Local: "4121", MemberNumber: "1001"}},
+		{"officer registers", f.officer, models.RegistrationInput{Category: "credentialed", FirstName: "Jordan", LastName: "Reyes",
+			Email: "jordan@example.org", Local: "4121", MemberNumber: "1004", Phone: "555-0100", Dietary: "vegan"}},
+		{"staff registers", f.staff, models.RegistrationInput{Category: "organizing", FirstName: "Kim", LastName: "Lee", Email: "kim@example.org"}},
+		{"unknown number", f.otherOfficer, models.RegistrationInput{FirstName: "Grace", LastName: "Liu", Local: "7600", MemberNumber: "9999"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := f.register(t, c.by, c.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := f.s.Registration(context.Background(), got.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gv, wv := reflect.ValueOf(got), reflect.ValueOf(want)
+			for i := range gv.NumField() {
+				name, g, w := gv.Type().Field(i).Name, gv.Field(i).Interface(), wv.Field(i).Interface()
+				if !sameValue(g, w) {
+					t.Errorf("%s (%s): Register returned %v, a read finds %v", name, want.Status, show(g), show(w))
+				}
+			}
+		})
+	}
+}
+
+// sameValue compares field values, instants by the instant they name.
+func sameValue(a, b any) bool {
+	switch a := a.(type) {
+	case time.Time:
+		return a.Equal(b.(time.Time))
+	case *time.Time:
+		b := b.(*time.Time)
+		return (a == nil) == (b == nil) && (a == nil || a.Equal(*b))
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func show(v any) any {
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		return rv.Elem().Interface()
+	}
+	return v
 }

@@ -49,6 +49,7 @@ func (s *Store) SessionUser(ctx context.Context, token string) (User, error) {
 			return User{}, err
 		}
 	}
+	row.User.officerKnown = true
 	return row.User, nil
 }
 

@@ -29,6 +29,8 @@ type User struct {
 	// IsOfficer is filled only by SessionUser, for the navigation.
 	IsOfficer bool      `db:"is_officer" json:"-"`
 	CreatedAt time.Time `db:"created_at" json:"-"`
+	// officerKnown says IsOfficer was filled, so ActorFor can trust a false.
+	officerKnown bool
 }
 
 // Password length limits; argon2id has no 72-byte limit, unlike bcrypt.

@@ -54,7 +54,10 @@ func rushBench(ctx context.Context, e *env) (Row, error) {
 	if err != nil {
 		return Row{}, err
 	}
-	if s := warm.run(ctx, clients, warm.members); s.errs > 0 {
+	// One pool of keep-alive connections for the warm-up and every round.
+	client := newClient(clients)
+	defer client.CloseIdleConnections()
+	if s := warm.run(ctx, client, clients, warm.members); s.errs > 0 {
 		return Row{}, fmt.Errorf("warm-up: %d of %d registrations failed: %s", s.errs, len(warm.members), warm.firstErr())
 	}
 	if _, err := warm.outcome(ctx); err != nil {
@@ -88,7 +91,7 @@ func rushBench(ctx context.Context, e *env) (Row, error) {
 			return Row{}, err
 		}
 		bs.add(b)
-		got.add(rush.run(ctx, clients, rush.members[i*attempts/rounds:(i+1)*attempts/rounds]))
+		got.add(rush.run(ctx, client, clients, rush.members[i*attempts/rounds:(i+1)*attempts/rounds]))
 	}
 	stop()
 	if err := ctx.Err(); err != nil {
@@ -231,9 +234,7 @@ func (e *env) login(ctx context.Context, email, password string) (*http.Cookie, 
 // run registers members with clients concurrent keep-alive clients, each
 // request signed in as that member; a 201 whose status is confirmed or
 // waitlisted counts, anything else is an error.
-func (r *rush) run(ctx context.Context, clients int, members []rushMember) sample {
-	client := newClient(clients)
-	defer client.CloseIdleConnections()
+func (r *rush) run(ctx context.Context, client *http.Client, clients int, members []rushMember) sample {
 	url := r.e.appURL + "/api/v1/conferences/" + r.conf.Slug + "/registrations"
 	tallies := make([]sample, clients)
 	var next atomic.Int64
