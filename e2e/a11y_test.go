@@ -292,7 +292,7 @@ func checkMemberPages(t *testing.T, srv *server) {
 	b.do(chromedp.Click(chromedp.CSS("#cat-member-delegate")))
 	b.typeInto("#f-local", "4121")
 	b.typeInto("#f-member_number", "123456")
-	b.do(chromedp.SendKeys(chromedp.CSS("#f-accessibility"), "Wheelchair access"))
+	b.typeInto("#f-accessibility", "Wheelchair access")
 	if status := b.click(`form.wide-form button[type=submit]`); status != http.StatusOK {
 		t.Fatalf("registering answered %d", status)
 	}

@@ -28,6 +28,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -292,10 +293,16 @@ func (b *browser) clickLink(text string) int64 {
 	return b.status(resp, err, fmt.Sprintf("clicking the link %q", text))
 }
 
-// typeInto clears the field that matches css and types s into it, key by key.
+// typeInto replaces what the field that matches css holds with s, typed key
+// by key, as a person does it: focus, select all, delete, type. (chromedp's
+// Clear then SendKeys is a data race in chromedp v0.23.0: SendKeys reads the
+// node's attributes without its lock while Clear's change to them arrives.)
 func (b *browser) typeInto(css, s string) {
 	b.t.Helper()
-	b.do(chromedp.Clear(chromedp.CSS(css)), chromedp.SendKeys(chromedp.CSS(css), s))
+	b.do(chromedp.Focus(chromedp.CSS(css), chromedp.NodeVisible),
+		chromedp.KeyEvent("a", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+		chromedp.KeyEvent(kb.Backspace),
+		chromedp.KeyEvent(s))
 }
 
 // setValue sets a field's value directly, for inputs that take no typing in a
