@@ -1,16 +1,12 @@
 package handlers_test
 
 import (
-	"bytes"
-	"errors"
+	"convene/internal/pdftest"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"golang.org/x/text/unicode/norm"
 )
 
 // screenshotDir is where the tests leave page 1 of every PDF they fetch, as
@@ -18,45 +14,13 @@ import (
 var screenshotDir = filepath.Join("..", "e2e", "screenshots", "pdf")
 
 // requirePDFTools fails (never skips) when poppler or zbar is missing.
-func requirePDFTools(t *testing.T) {
-	t.Helper()
-	for _, tool := range []string{"pdftoppm", "pdftotext", "zbarimg"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s not found: run scripts/ensure-pdf-tools.sh from the repository root (it installs poppler-utils and zbar-tools), or `make test`", tool)
-		}
-	}
-}
+func requirePDFTools(t *testing.T) { pdftest.RequireTools(t, "pdftoppm", "pdftotext", "zbarimg") }
 
-func runTool(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(name, args...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
-	}
-	return stdout.String()
-}
-
-// scanQR returns the text of every QR code zbarimg finds in an image.
-func scanQR(t *testing.T, png string) []string {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command("zbarimg", "--raw", "-q", "-Sdisable", "-Sqrcode.enable", png)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) && exit.ExitCode() == 4 { // no code found
-		return nil
-	}
-	if err != nil {
-		t.Fatalf("zbarimg %s: %v\n%s", png, err, stderr.String())
-	}
-	return strings.Fields(stdout.String())
-}
-
-// plainText is pdftotext's output NFC-normalised with whitespace collapsed.
-func plainText(s string) string { return strings.Join(strings.Fields(norm.NFC.String(s)), " ") }
+var (
+	runTool   = pdftest.Run
+	scanQR    = pdftest.DecodeQR
+	plainText = pdftest.Plain
+)
 
 // pdfFile checks that r is a PDF and writes it to a temporary file.
 func pdfFile(t *testing.T, r response) string {

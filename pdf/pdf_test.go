@@ -2,19 +2,17 @@ package pdf
 
 import (
 	"bytes"
+	"convene/internal/pdftest"
 	"errors"
 	"fmt"
 	"html"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-
-	"golang.org/x/text/unicode/norm"
 )
 
 // attendees are fictional, with names that break naive PDF code.
@@ -41,48 +39,12 @@ func hardBadges() []Badge {
 	return out
 }
 
-// requireTools fails the test when a command-line tool it needs is missing.
-func requireTools(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s not found: run scripts/ensure-pdf-tools.sh from the repository root (installs poppler-utils and zbar-tools)", tool)
-		}
-	}
-}
-
-func run(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(name, args...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
-	}
-	return stdout.String()
-}
-
-// decodeQR returns the texts of every QR code zbarimg finds in a PNG.
-func decodeQR(t *testing.T, png string) []string {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command("zbarimg", "--raw", "-q", "-Sdisable", "-Sqrcode.enable", png)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) && exit.ExitCode() == 4 { // no symbol found
-		return nil
-	}
-	if err != nil {
-		t.Fatalf("zbarimg %s: %v\n%s", png, err, stderr.String())
-	}
-	return strings.Fields(stdout.String())
-}
-
-// plain normalises text from pdftotext: NFC, and all whitespace one space.
-func plain(s string) string {
-	return strings.Join(strings.Fields(norm.NFC.String(s)), " ")
-}
+var (
+	requireTools = pdftest.RequireTools
+	run          = pdftest.Run
+	decodeQR     = pdftest.DecodeQR
+	plain        = pdftest.Plain
+)
 
 func writePDF(t *testing.T, data []byte) string {
 	t.Helper()
