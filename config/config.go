@@ -4,6 +4,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -21,6 +22,9 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client;
 	// none by default, so a client cannot dodge throttling with the header.
 	TrustedProxies []string
+	// DatabaseMaxConns caps the app's connections to PostgreSQL; 0 leaves
+	// models.DefaultMaxConns.
+	DatabaseMaxConns int
 }
 
 // DefaultDatabaseURL is the local PostgreSQL that `make run` starts or finds.
@@ -42,6 +46,13 @@ func FromEnv() (Config, error) {
 		if p = strings.TrimSpace(p); p != "" {
 			c.TrustedProxies = append(c.TrustedProxies, p)
 		}
+	}
+	if v := os.Getenv("DATABASE_MAX_CONNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return c, fmt.Errorf("DATABASE_MAX_CONNS must be a whole number from 1 to 1000, not %q", v)
+		}
+		c.DatabaseMaxConns = n
 	}
 	if c.SecureCookies && c.SecretKey == "dev-secret-change-me" {
 		return c, fmt.Errorf("SECRET_KEY must be set when BASE_URL is https")

@@ -167,8 +167,13 @@ func (a Actor) Owns(r Registration) bool {
 
 // Payments lists a registration's payments, oldest first.
 func (s *Store) Payments(ctx context.Context, registrationID int64) ([]Payment, error) {
+	return s.payments(ctx, nil, registrationID)
+}
+
+// payments is Payments inside tx, when tx is not nil.
+func (s *Store) payments(ctx context.Context, tx *sqlx.Tx, registrationID int64) ([]Payment, error) {
 	var ps []Payment
-	err := s.db.SelectContext(ctx, &ps, paymentSelect+` WHERE p.registration_id = $1 ORDER BY p.created_at, p.id`, registrationID)
+	err := s.sel(ctx, tx, &ps, paymentSelect+` WHERE p.registration_id = $1 ORDER BY p.created_at, p.id`, registrationID)
 	return ps, err
 }
 
@@ -361,7 +366,7 @@ func (s *Store) RecordPayment(ctx context.Context, registrationID int64, in Paym
 		if err := p.Err(); err != nil {
 			return err
 		}
-		conf, err := s.ConferenceBySlug(ctx, r.ConferenceSlug, true)
+		conf, err := s.conferenceInTx(ctx, tx, r.ConferenceID)
 		if err != nil {
 			return err
 		}

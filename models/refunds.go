@@ -76,11 +76,16 @@ func (q RefundQuote) PaidCents() int64 { return q.CardCents + q.DeskCents }
 // QuoteRefund works out what cancelling the registration now would refund:
 // in full before the conference's cancellation deadline, nothing after it.
 func (s *Store) QuoteRefund(ctx context.Context, r Registration, now time.Time) (RefundQuote, error) {
-	conf, err := s.ConferenceBySlug(ctx, r.ConferenceSlug, true)
+	return s.quoteRefund(ctx, nil, r, now)
+}
+
+// quoteRefund is QuoteRefund inside tx, when tx is not nil.
+func (s *Store) quoteRefund(ctx context.Context, tx *sqlx.Tx, r Registration, now time.Time) (RefundQuote, error) {
+	conf, err := s.conferenceInTx(ctx, tx, r.ConferenceID)
 	if err != nil {
 		return RefundQuote{}, err
 	}
-	ps, err := s.Payments(ctx, r.ID)
+	ps, err := s.payments(ctx, tx, r.ID)
 	if err != nil {
 		return RefundQuote{}, err
 	}
@@ -123,7 +128,7 @@ func (s *Store) PlanCancellationRefunds(ctx context.Context, registrationID int6
 		if r.Status != RegCancelled {
 			return fmt.Errorf("%w: refunds follow a cancellation", ErrConflict)
 		}
-		q, err := s.QuoteRefund(ctx, r, now)
+		q, err := s.quoteRefund(ctx, tx, r, now)
 		if err != nil {
 			return err
 		}
@@ -133,7 +138,7 @@ func (s *Store) PlanCancellationRefunds(ctx context.Context, registrationID int6
 		} else if !q.InTime {
 			budget = 0
 		}
-		ps, err := s.Payments(ctx, r.ID)
+		ps, err := s.payments(ctx, tx, r.ID)
 		if err != nil {
 			return err
 		}
@@ -220,8 +225,13 @@ func (s *Store) refundsByID(ctx context.Context, ids []int64) ([]Refund, error) 
 
 // Refund loads one refund.
 func (s *Store) Refund(ctx context.Context, id int64) (Refund, error) {
+	return s.refund(ctx, nil, id)
+}
+
+// refund is Refund inside tx, when tx is not nil.
+func (s *Store) refund(ctx context.Context, tx *sqlx.Tx, id int64) (Refund, error) {
 	var f Refund
-	err := s.db.GetContext(ctx, &f, refundSelect+` WHERE f.id = $1`, id)
+	err := s.get(ctx, tx, &f, refundSelect+` WHERE f.id = $1`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return f, ErrNotFound
 	}
@@ -325,7 +335,7 @@ func (s *Store) RetryRefund(ctx context.Context, refundID int64, actor Actor) (R
 // failure (failed refunds are listed for staff to retry).
 func (s *Store) FinishRefund(ctx context.Context, refundID int64, stripeRefundID string, failed bool, actor Actor) (Refund, error) {
 	err := s.InTx(ctx, func(tx *sqlx.Tx) error {
-		f, err := s.Refund(ctx, refundID)
+		f, err := s.refund(ctx, tx, refundID)
 		if err != nil {
 			return err
 		}

@@ -161,6 +161,10 @@ const (
 type Actor struct {
 	User      User
 	OfficerOf []Local
+	// Token and Addr are the API token a scanner signed in with and where
+	// from, when it was found in the remembered tokens (ScannerUser): CheckIn
+	// then checks in the same statement that the token still works.
+	Token, Addr string
 }
 
 // System is the actor for background work.
@@ -448,10 +452,9 @@ func (s *Store) registerSeated(ctx context.Context, tx *sqlx.Tx, r *Registration
 		approveNow(r, conf, actor, time.Now().Truncate(time.Microsecond))
 	}
 	r.HoldsSeat = true
-	if err := s.insertRegistration(ctx, tx, r, actor, sessions, details); err != nil {
-		return err
-	}
-	if err := s.moveOn(ctx, tx, r, approve, actor); err != nil {
+	// It is stored already moved on: one row written once, not inserted
+	// and then updated.
+	if err := s.insertRegistration(ctx, tx, r, actor, sessions, details, moveOnSteps(r, approve)...); err != nil {
 		return err
 	}
 	held, err := s.takeCounters(ctx, tx, r, sessions)
@@ -462,8 +465,12 @@ func (s *Store) registerSeated(ctx context.Context, tx *sqlx.Tx, r *Registration
 }
 
 // insertRegistration stores a submitted registration, its audit entry and
-// its workshop sign-ups.
-func (s *Store) insertRegistration(ctx context.Context, tx *sqlx.Tx, r *Registration, actor Actor, sessions []int64, details map[string]any) error {
+// its workshop sign-ups. With steps, the registration is stored as those
+// moves of its lifecycle leave it, each checked and audited as Transition
+// checks and audits them: the row is written once instead of inserted and
+// then updated, which in a registration rush is an update of every index
+// of the table saved.
+func (s *Store) insertRegistration(ctx context.Context, tx *sqlx.Tx, r *Registration, actor Actor, sessions []int64, details map[string]any, steps ...step) error {
 	args := r.VerifyArgs
 	if args == nil {
 		args = pq.StringArray{}
@@ -472,6 +479,12 @@ func (s *Store) insertRegistration(ctx context.Context, tx *sqlx.Tx, r *Registra
 	if err != nil {
 		return err
 	}
+	status, actions, moves, err := plan(RegSubmitted, steps)
+	if err != nil {
+		return err
+	}
+	actions = append([]string{"registration_submitted"}, actions...)
+	moves = append([]string{string(b)}, moves...)
 	var stored struct {
 		ID        int64     `db:"entity_id"`
 		CreatedAt time.Time `db:"created_at"`
@@ -481,7 +494,7 @@ func (s *Store) insertRegistration(ctx context.Context, tx *sqlx.Tx, r *Registra
 		r.LocalID, r.MemberNumber, r.Accessibility, r.Interpretation, r.ChildcareCount, r.ChildcareAges, r.Dietary,
 		r.EmergencyName, r.EmergencyPhone, r.Approver, r.PriceCents, r.AmountDueCents, r.TicketToken,
 		r.Verification, args, r.RosterEntryID, r.DecidedBy, r.DecidedAt, r.ApprovedAt, r.PaymentDueAt, r.HoldsSeat,
-		auditActor(actor.User.ID), b)
+		auditActor(actor.User.ID), pq.Array(actions), pq.Array(moves), status)
 	if isUniqueViolation(err, "") {
 		return ErrDuplicate
 	}
@@ -489,7 +502,7 @@ func (s *Store) insertRegistration(ctx context.Context, tx *sqlx.Tx, r *Registra
 		return err
 	}
 	// updated_at too is the transaction's start, whatever moves follow.
-	r.ID, r.CreatedAt, r.UpdatedAt, r.Status = stored.ID, stored.CreatedAt, stored.CreatedAt, RegSubmitted
+	r.ID, r.CreatedAt, r.UpdatedAt, r.Status = stored.ID, stored.CreatedAt, stored.CreatedAt, status
 	for _, sid := range sessions {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO registration_sessions (registration_id, session_id) VALUES ($1, $2)`, r.ID, sid); err != nil {
 			return err
@@ -498,19 +511,21 @@ func (s *Store) insertRegistration(ctx context.Context, tx *sqlx.Tx, r *Registra
 	return nil
 }
 
-// registrationInsert stores a registration and its registration_submitted
-// audit entry ($31 actor, $32 details) in one statement, and returns its id
+// registrationInsert stores a registration with status $34 and its audit
+// entries ($31 actor, $32 actions, $33 details: registration_submitted and
+// the moves that led to $34, in order) in one statement, and returns its id
 // and creation time.
 const registrationInsert = `WITH reg AS (
 	INSERT INTO registrations (conference_id, category_id, user_id, created_by, created_as, status,
 		first_name, last_name, email, phone, local_id, member_number, accessibility, interpretation, childcare_count,
 		childcare_ages, dietary, emergency_name, emergency_phone, approver, price_cents, amount_due_cents, ticket_token,
 		verification, verification_args, roster_entry_id, decided_by, decided_at, approved_at, payment_due_at, holds_seat)
-	VALUES ($1,$2,$3,$4,$5,'submitted',$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,
-		$23,$24,$25,$26,$27,$28,$29,$30) RETURNING id)
-	INSERT INTO audit_log (actor_id, action, entity, entity_id, details)
-	SELECT $31::bigint, 'registration_submitted', 'registration', id, $32::jsonb FROM reg
-	RETURNING entity_id, (SELECT created_at FROM reg)`
+	VALUES ($1,$2,$3,$4,$5,$34,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,
+		$23,$24,$25,$26,$27,$28,$29,$30) RETURNING id, created_at),
+	audit AS (INSERT INTO audit_log (actor_id, action, entity, entity_id, details)
+		SELECT $31::bigint, a.action, 'registration', reg.id, a.details::jsonb
+		FROM reg, unnest($32::text[], $33::text[]) WITH ORDINALITY AS a(action, details, n) ORDER BY a.n)
+	SELECT id AS entity_id, created_at FROM reg`
 
 // localNumber accepts "4121", "Local 4121" or "4121 — Harbor City ...".
 func localNumber(s string) string {
@@ -884,10 +899,16 @@ func approveNow(r *Registration, conf Conference, actor Actor, now time.Time) {
 // moveOn takes a verified registration to pending, or to approved and then
 // confirmed or awaiting payment.
 func (s *Store) moveOn(ctx context.Context, tx *sqlx.Tx, r *Registration, approve bool, actor Actor) error {
+	return s.transition(ctx, tx, r, actor, moveOnSteps(r, approve)...)
+}
+
+// moveOnSteps are moveOn's moves.
+func moveOnSteps(r *Registration, approve bool) []step {
+	verified := map[string]any{"verification": r.VerificationMessage()}
 	if !approve {
-		return s.Transition(ctx, tx, r, RegPending, actor, map[string]any{"verification": r.VerificationMessage()})
+		return []step{{RegPending, verified}}
 	}
-	return s.transition(ctx, tx, r, actor, step{RegApproved, map[string]any{"verification": r.VerificationMessage()}}, billing(r))
+	return []step{{RegApproved, verified}, billing(r)}
 }
 
 // settle moves an approved registration to confirmed when nothing is owed,
@@ -949,26 +970,9 @@ type step struct {
 // statement: each is checked against the lifecycle and gets its own audit
 // entry, in order, and the status column is written once, with the last.
 func (s *Store) transition(ctx context.Context, tx *sqlx.Tx, r *Registration, actor Actor, steps ...step) error {
-	status := r.Status
-	actions, details := make([]string, len(steps)), make([]string, len(steps))
-	for i, st := range steps {
-		allowed := false
-		for _, t := range transitions[status] {
-			allowed = allowed || t == st.to
-		}
-		if !allowed {
-			return fmt.Errorf("%w: a %s registration cannot become %s", ErrConflict, status, st.to)
-		}
-		d := st.details
-		if d == nil {
-			d = map[string]any{}
-		}
-		d["from"] = status
-		b, err := json.Marshal(d)
-		if err != nil {
-			return err
-		}
-		actions[i], details[i], status = "status_"+st.to, string(b), st.to
+	status, actions, details, err := plan(r.Status, steps)
+	if err != nil {
+		return err
 	}
 	res, err := s.exec(ctx, tx, transitionSQL, r.ID, r.Status, status, auditActor(actor.User.ID), pq.Array(actions), pq.Array(details))
 	if err != nil {
@@ -979,6 +983,30 @@ func (s *Store) transition(ctx context.Context, tx *sqlx.Tx, r *Registration, ac
 	}
 	r.Status = status
 	return nil
+}
+
+// plan checks moves from status against the lifecycle and returns the
+// status they end in, with each move's audit action and details. It is the
+// one place a registration's status is decided: transition writes what it
+// returns to an existing row, insertRegistration to a new one.
+func plan(status string, steps []step) (to string, actions, details []string, err error) {
+	actions, details = make([]string, len(steps)), make([]string, len(steps))
+	for i, st := range steps {
+		if !slices.Contains(transitions[status], st.to) {
+			return "", nil, nil, fmt.Errorf("%w: a %s registration cannot become %s", ErrConflict, status, st.to)
+		}
+		d := st.details
+		if d == nil {
+			d = map[string]any{}
+		}
+		d["from"] = status
+		b, err := json.Marshal(d)
+		if err != nil {
+			return "", nil, nil, err
+		}
+		actions[i], details[i], status = "status_"+st.to, string(b), st.to
+	}
+	return status, actions, details, nil
 }
 
 // transitionSQL moves a registration from status $2 to $3 and writes the

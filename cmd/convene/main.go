@@ -71,6 +71,10 @@ func run(ctx context.Context, cmd string, args []string, cfg config.Config, log 
 		return fmt.Errorf("%w\nIs PostgreSQL running? `make run` starts one, or run `docker compose up db`", err)
 	}
 	defer db.Close()
+	if n := cfg.DatabaseMaxConns; n > 0 {
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+	}
 	store := models.NewStore(db)
 	switch cmd {
 	case "migrate":
