@@ -43,8 +43,15 @@ func (a *App) apiCheckIn(c *gin.Context) {
 	}
 	// The conference is looked up in the check-in's own statement: one round
 	// trip per scan.
-	ci, replayed, err := a.Store.CheckIn(c.Request.Context(), c.Param("slug"), body.Code, body.Nonce, models.Actor{User: *currentUser(c)})
+	act := models.Actor{User: *currentUser(c), Token: c.GetString(ctxRemembered)}
+	if act.Token != "" {
+		act.Addr = c.ClientIP()
+	}
+	ci, replayed, err := a.Store.CheckIn(c.Request.Context(), c.Param("slug"), body.Code, body.Nonce, act)
 	switch {
+	case errors.Is(err, models.ErrTokenRefused):
+		a.tokenError(c, err)
+		return
 	case errors.Is(err, models.ErrNonceReused):
 		a.fail(c, http.StatusConflict, "nonce_reused", "This nonce was already used for another code; send a new nonce with each scan.")
 		return

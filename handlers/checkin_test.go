@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"convene/handlers"
 	"convene/models"
 )
 
@@ -481,5 +482,82 @@ func TestTokensPage(t *testing.T) {
 	mustNotContain(t, list.body, tok[1])
 	if r := d.staff.post("/staff/tokens", url.Values{"name": {""}}); r.Code != http.StatusUnprocessableEntity {
 		t.Errorf("token without a name: %d", r.Code)
+	}
+}
+
+// TestRememberedScannerTokenIsCheckedAtEachScan: a desk's token is looked up
+// once a minute, not once a scan, yet a token revoked or a staff flag removed
+// on another app process, or an address throttled meanwhile, stops the very
+// next scan, which checks no one in.
+func TestRememberedScannerTokenIsCheckedAtEachScan(t *testing.T) {
+	d := newDesk(t)
+	ctx := context.Background()
+	// The routes named as checking the token again must exist, or scans
+	// would quietly lose their one-round-trip sign-in.
+	routes := map[string]bool{}
+	for _, rt := range d.ta.App.Routes().Routes() {
+		routes[rt.Method+" "+rt.Path] = true
+	}
+	for key := range handlers.ChecksTokenAgain {
+		if !routes[key] {
+			t.Errorf("checksTokenAgain names %q, which is not a route", key)
+		}
+	}
+	// Another process: the same database, its own memory of tokens.
+	other := models.NewStore(d.ta.Store.DB())
+	checkedIn := func(id int64) bool {
+		r, _ := d.ta.Store.Registration(ctx, id)
+		return r.CheckedInAt != nil
+	}
+
+	if got := result(t, d.scan(d.scanner, *d.ana.TicketToken, "")); got != models.CheckedIn {
+		t.Fatalf("first scan: %s", got)
+	}
+	ts, _ := other.APITokens(ctx)
+	if _, err := other.RevokeAPIToken(ctx, ts[0].ID, d.staffUser); err != nil {
+		t.Fatal(err)
+	}
+	r := d.scan(d.scanner, *d.luis.TicketToken, "after-revoke")
+	if r.Code != http.StatusUnauthorized || r.errorCode(t) != "bad_token" || r.Header().Get("WWW-Authenticate") == "" {
+		t.Errorf("scan with a token revoked elsewhere: %d %s, want 401 bad_token", r.Code, r.body)
+	}
+	if checkedIn(d.luis.ID) {
+		t.Error("a token revoked elsewhere checked Luis in")
+	}
+	var nonces int
+	d.ta.Store.DB().Get(&nonces, `SELECT count(*) FROM checkin_requests WHERE nonce = 'after-revoke'`)
+	if nonces != 0 {
+		t.Error("the refused scan stored its nonce")
+	}
+
+	// The staff flag removed on another process.
+	_, tok2, _ := d.ta.Store.CreateAPIToken(ctx, d.staffUser, "Desk 2")
+	desk2 := d.bearer(tok2)
+	if r := d.scan(desk2, *d.ana.TicketToken, ""); r.Code != http.StatusOK {
+		t.Fatalf("desk 2: %d %s", r.Code, r.body)
+	}
+	other.SetRoles(ctx, d.staffUser.ID, false, false)
+	if r := d.scan(desk2, *d.luis.TicketToken, ""); r.Code != http.StatusUnauthorized {
+		t.Errorf("scan by a former staff member's remembered token: %d, want 401", r.Code)
+	}
+	if checkedIn(d.luis.ID) {
+		t.Error("a former staff member's token checked Luis in")
+	}
+	other.SetRoles(ctx, d.staffUser.ID, true, false)
+
+	// An address throttled meanwhile (guesses sent to another process).
+	_, tok3, _ := d.ta.Store.CreateAPIToken(ctx, d.staffUser, "Desk 3")
+	desk3 := d.bearer(tok3)
+	if r := d.scan(desk3, *d.ana.TicketToken, ""); r.Code != http.StatusOK {
+		t.Fatalf("desk 3: %d %s", r.Code, r.body)
+	}
+	for i := range models.TokenFailuresPerAddress {
+		other.TokenUser(ctx, fmt.Sprintf("cvt_guess%039d", i), "192.0.2.10")
+	}
+	if r := d.scan(desk3, *d.luis.TicketToken, ""); r.Code != http.StatusTooManyRequests {
+		t.Errorf("scan from a throttled address: %d, want 429", r.Code)
+	}
+	if checkedIn(d.luis.ID) {
+		t.Error("a scan from a throttled address checked Luis in")
 	}
 }

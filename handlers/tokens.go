@@ -14,7 +14,21 @@ import (
 // Personal API tokens for scanner devices: staff create them on /staff/tokens
 // and a device sends one as "Authorization: Bearer cvt_...".
 
-const ctxViaToken = "via_token"
+const (
+	ctxViaToken = "via_token"
+	// ctxRemembered holds the bearer token of a request signed in from the
+	// remembered tokens (models.Store.ScannerUser): its action must check
+	// the token again.
+	ctxRemembered = "remembered_token"
+)
+
+// checksTokenAgain names the routes whose action checks, in its own
+// statement, that the bearer token still works: they may be signed in from
+// the remembered tokens, saving a round trip. A scan is the one request a
+// desk sends many of a minute.
+var checksTokenAgain = map[string]bool{
+	http.MethodPost + " /api/v1/conferences/:slug/checkins": true,
+}
 
 // bearerToken is the token of an "Authorization: Bearer ..." header.
 func bearerToken(c *gin.Context) (string, bool) {
@@ -32,14 +46,30 @@ func bearerToken(c *gin.Context) (string, bool) {
 func (a *App) loadTokenUser(c *gin.Context, tok string) {
 	var u models.User
 	err := models.ErrNotFound
-	if models.LooksLikeAPIToken(tok) {
+	remember := checksTokenAgain[c.Request.Method+" "+c.FullPath()]
+	switch {
+	case !models.LooksLikeAPIToken(tok):
+	case remember:
+		u, err = a.Store.ScannerUser(c.Request.Context(), tok, c.ClientIP())
+	default:
 		u, err = a.Store.TokenUser(c.Request.Context(), tok, c.ClientIP())
 	}
 	switch {
 	case err == nil:
 		c.Set(ctxUser, &u)
 		c.Set(ctxViaToken, true)
+		if remember {
+			c.Set(ctxRemembered, tok)
+		}
 		c.Next()
+	default:
+		a.tokenError(c, err)
+	}
+}
+
+// tokenError answers a request whose bearer token does not work.
+func (a *App) tokenError(c *gin.Context, err error) {
+	switch {
 	case errors.Is(err, models.ErrNotFound):
 		c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
 		a.fail(c, http.StatusUnauthorized, "bad_token", "This API token does not work: it was revoked or never existed. Ask conference staff for a new one.")

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,10 @@ type CheckIn struct {
 	Registration    *Registration
 	CheckedInByName string
 }
+
+// ErrTokenRefused is a scan whose remembered API token no longer works; it
+// also wraps why (ErrNotFound: revoked or not staff; ErrThrottled).
+var ErrTokenRefused = errors.New("the API token no longer works")
 
 // ErrNonceReused is a client nonce sent again with another code or conference.
 var ErrNonceReused = fmt.Errorf("%w: this nonce was already used for another code", ErrConflict)
@@ -87,14 +92,21 @@ func TicketToken(code string) (string, bool) {
 //
 // It returns one row with the registration (read as the statement started,
 // so the fields the scan could change come again as cur_*), or none when the
-// conference or the code is unknown.
+// conference or the code is unknown, or when the scan came with a
+// remembered API token ($6, its hash) that no longer works: live checks,
+// first, that it is not revoked, that its owner is still staff and that its
+// address ($7, the throttle key) is not throttled, as TokenUser would.
 func checkInSQL() string {
 	already := `WHEN reg.checked_in_at IS NOT NULL THEN 'already_checked_in'`
 	guard := ` AND r.checked_in_at IS NULL`
 	if !checkinGuard {
 		already, guard = ``, ``
 	}
-	return `WITH desk AS (SELECT id FROM conferences WHERE slug = $2::text),
+	return `WITH live AS (SELECT $6::bytea IS NULL OR (
+			EXISTS (SELECT FROM api_tokens t JOIN users u ON u.id = t.user_id
+				WHERE t.token_hash = $6 AND t.revoked_at IS NULL AND u.id = $3 AND u.is_staff)
+			AND (SELECT count(*) FROM login_failures WHERE key = $7 AND failed_at > now() - $8::interval) < ` + strconv.Itoa(TokenFailuresPerAddress) + `) AS ok),
+	desk AS (SELECT id FROM conferences, live WHERE slug = $2::text AND live.ok),
 	reg AS (SELECT r.id, r.conference_id, r.status, r.amount_due_cents, r.checked_in_at, r.checked_in_by, r.updated_at
 		FROM registrations r WHERE r.ticket_token = $1::text FOR UPDATE),
 	verdict AS (SELECT desk.id AS desk_id, reg.*, CASE
@@ -155,8 +167,13 @@ func (s *Store) CheckIn(ctx context.Context, slug, code, nonce string, actor Act
 	// statement: it checks the conference and records the nonce.
 	token, _ := TicketToken(code)
 	codeHash := sha256.Sum256([]byte(token))
+	var tokenHash []byte // NULL: a signed-in person, or a token just looked up
+	if actor.Token != "" {
+		tokenHash = hashToken(actor.Token)
+	}
 	var row scanRow
-	err = s.getPrepared(ctx, &row, checkInSQL(), token, slug, actor.User.ID, nonce, codeHash[:])
+	err = s.getPrepared(ctx, &row, checkInSQL(), token, slug, actor.User.ID, nonce, codeHash[:],
+		tokenHash, "token:"+actor.Addr, ThrottleWindow.String())
 	switch {
 	case err == nil:
 		r := row.Registration
@@ -170,6 +187,13 @@ func (s *Store) CheckIn(ctx context.Context, slug, code, nonce string, actor Act
 		}
 	case errors.Is(err, sql.ErrNoRows):
 		ci = CheckIn{Result: UnknownCode}
+		if actor.Token != "" {
+			// The statement did nothing: was it the token?
+			if _, err := s.TokenUser(ctx, actor.Token, actor.Addr); err != nil {
+				s.ForgetScanner(actor.Token)
+				return CheckIn{}, false, fmt.Errorf("%w: %w", ErrTokenRefused, err)
+			}
+		}
 	default:
 		return ci, false, err
 	}

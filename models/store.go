@@ -25,6 +25,7 @@ type Store struct {
 	// takes two (parse and describe, then bind and execute).
 	stmts     sync.Map
 	preparing sync.Map // queries being prepared in the background
+	scanners  scannerTokens
 }
 
 // NewStore wraps a database handle.
