@@ -18,57 +18,77 @@ import (
 	"github.com/lib/pq"
 )
 
-// The check-in row: 20 desks scanning distinct badges for 10 s, each scan a
-// POST /api/v1/conferences/{slug}/checkins as a scanner device sends it: a
-// staff member's bearer token, the badge's whole QR text and a fresh nonce.
-// Every scan must answer "checked_in". The baseline is a bare gin handler
-// doing the least a check-in can do, one conditional single-row UPDATE in
+// The check-in rows: 20 desks scanning distinct badges, each scan a POST
+// /api/v1/conferences/{slug}/checkins as a scanner device sends it: a staff
+// member's bearer token, the badge's whole QR text and a fresh nonce. Every
+// scan must answer "checked_in". The baseline is a bare gin handler doing
+// the least a check-in can do, one conditional single-row UPDATE in
 // PostgreSQL on the same table through the same pool, at the same
-// concurrency. The row's desks and time are fixed (-c and -duration do not
-// apply); the goal is absolute: p99 under 10 ms and 2,000 scans a second.
+// concurrency. The goal (p99 under 10 ms and 2,000 scans a second) is
+// absolute, and is measured as two rows of 10 s each:
+//
+//   - capacity: the desks scan as fast as they are answered (closed loop):
+//     the most scans a second the app can do, which must be 2,000 or more;
+//   - latency at 2,000 scans a second: the desks scan on a fixed schedule
+//     that adds up to 2,000 a second (open loop) and each scan's latency
+//     counts from when it was due, so p99 is what a desk sees while the app
+//     does the 2,000 a second the goal asks for. It must be under 10 ms.
+//
+// The closed loop's own p99 is not the goal's: with no pause between scans,
+// 20 desks keep 20 requests queued on 2 CPUs whatever the app does, and its
+// latency is mostly that queue (the bare one-row UPDATE's closed-loop p99 is
+// 11 ms on the bench machine). It is printed all the same.
+//
+// The rows' desks, rate and time are fixed (-c and -duration do not apply).
 const (
 	checkinDesks    = 20
 	checkinDuration = 10 * time.Second
+	checkinRate     = 2000
 	checkinSlug     = "region-6-pal-conference"
 	// checkinBadges is how many confirmed badges each side gets: more than
-	// either can scan in warm-up plus 10 s on this kind of machine, so no
-	// badge is scanned twice (a repeat would answer already_checked_in and
-	// count as an error).
+	// either can scan in both rows with their warm-ups on this kind of
+	// machine, so no badge is scanned twice (a repeat would answer
+	// already_checked_in and count as an error).
 	checkinBadges = 100_000
 )
 
-func checkinGoal() Goal {
-	return Goal{Text: "p99 < 10 ms and ≥ 2,000/s",
-		Met: func(r Row) bool { return r.Got.P99 < 10*time.Millisecond && r.Got.Rate() >= 2000 }}
+func checkinCapacityGoal() Goal {
+	return Goal{Text: "≥ 2,000/s", Met: func(r Row) bool { return r.Got.Rate() >= checkinRate }}
 }
 
-func checkinBench(ctx context.Context, e *env) (Row, error) {
+func checkinLatencyGoal() Goal {
+	// A paced row that fell behind its schedule did not do 2,000 a second.
+	return Goal{Text: "p99 < 10 ms at 2,000/s",
+		Met: func(r Row) bool { return r.Got.P99 < 10*time.Millisecond && r.Got.Rate() >= 0.98*checkinRate }}
+}
+
+func checkinBench(ctx context.Context, e *env) ([]Row, error) {
 	conf, err := e.store.ConferenceBySlug(ctx, checkinSlug, true)
 	if err != nil {
-		return Row{}, fmt.Errorf("check-in: the demo conference: %w", err)
+		return nil, fmt.Errorf("check-in: the demo conference: %w", err)
 	}
 	staff, err := e.store.UserByEmail(ctx, "staff@convene.example")
 	if err != nil {
-		return Row{}, err
+		return nil, err
 	}
 	_, token, err := e.store.CreateAPIToken(ctx, staff, "bench scanner")
 	if err != nil {
-		return Row{}, err
+		return nil, err
 	}
 	seedStart := time.Now()
 	appBadges, err := e.seedBadges(ctx, conf, "app", checkinBadges)
 	if err != nil {
-		return Row{}, err
+		return nil, err
 	}
 	baseBadges, err := e.seedBadges(ctx, conf, "base", checkinBadges)
 	if err != nil {
-		return Row{}, err
+		return nil, err
 	}
 	seeded := time.Since(seedStart)
 
 	ln, err := listen()
 	if err != nil {
-		return Row{}, err
+		return nil, err
 	}
 	e.serve(ln, e.bareCheckin())
 	baseURL := "http://" + ln.Addr().String()
@@ -84,10 +104,10 @@ func checkinBench(ctx context.Context, e *env) (Row, error) {
 		t.Body = func() []byte { return scanBody(e.appURL, one, newBenchNonce()) }
 		status, body, err := fetch(ctx, t)
 		if err != nil {
-			return Row{}, fmt.Errorf("check-in: %w", err)
+			return nil, fmt.Errorf("check-in: %w", err)
 		}
 		if status != http.StatusOK || !strings.Contains(body, want) {
-			return Row{}, fmt.Errorf("check-in: a scan answered %d %s, want %s", status, body, want)
+			return nil, fmt.Errorf("check-in: a scan answered %d %s, want %s", status, body, want)
 		}
 	}
 
@@ -95,7 +115,13 @@ func checkinBench(ctx context.Context, e *env) (Row, error) {
 	l.Clients, l.Duration = checkinDesks, checkinDuration
 	got, baseline, err := l.Compare(ctx, app, base)
 	if err != nil {
-		return Row{}, err
+		return nil, err
+	}
+	paced := l
+	paced.Rate, paced.CPUProfile = checkinRate, ""
+	pacedGot, pacedBase, err := paced.Compare(ctx, app, base)
+	if err != nil {
+		return nil, err
 	}
 
 	// Exactly once: every badge the app checked in has one audit entry.
@@ -108,15 +134,20 @@ func checkinBench(ctx context.Context, e *env) (Row, error) {
 		(SELECT count(*) FROM audit_log a JOIN registrations r ON r.id = a.entity_id
 			WHERE a.action = 'checked_in' AND a.entity = 'registration' AND r.last_name LIKE 'app-%') AS audited`, conf.ID)
 	if err != nil {
-		return Row{}, err
+		return nil, err
 	}
 	if n.CheckedIn != n.Audited {
-		return Row{}, fmt.Errorf("check-in: %d badges checked in but %d check-ins audited", n.CheckedIn, n.Audited)
+		return nil, fmt.Errorf("check-in: %d badges checked in but %d check-ins audited", n.CheckedIn, n.Audited)
 	}
-	note := fmt.Sprintf("20 clients, 10 s measured whatever -c and -duration say; bearer token + nonce per scan; %s badges per side seeded in %s; %s badges scanned by the app (warm-up included), %s checked in, each audited once",
+	note := fmt.Sprintf("20 desks, 10 s measured whatever -c and -duration say; bearer token + nonce per scan; %s badges per side seeded in %s; %s badges scanned by the app in both rows (warm-ups included), %s checked in, each audited once",
 		thousands(checkinBadges), seeded.Round(100*time.Millisecond), thousands(appBadges.handed()), thousands(int64(n.CheckedIn)))
-	return Row{What: "check-in: 20 desks scanning distinct codes for 10 s", Got: got,
-		Baseline: "bare gin + 1-row UPDATE", Base: baseline, Goal: checkinGoal(), Note: note}, nil
+	return []Row{
+		{What: "check-in capacity: 20 desks scanning distinct codes as fast as answered, 10 s", Got: got,
+			Baseline: "bare gin + 1-row UPDATE", Base: baseline, Goal: checkinCapacityGoal(), Note: note},
+		{What: "check-in latency: 20 desks scanning 2,000 codes/s together, 10 s", Got: pacedGot,
+			Baseline: "bare gin + 1-row UPDATE, same pace", Base: pacedBase, Goal: checkinLatencyGoal(),
+			Note: "each desk scans every 10 ms on a fixed schedule; a scan's latency counts from when it was due"},
+	}, nil
 }
 
 // badges hands out distinct ticket tokens, one per scan, from any goroutine.

@@ -72,6 +72,15 @@ type Load struct {
 	Clients  int
 	Warmup   time.Duration
 	Duration time.Duration
+	// Rate, when set, paces the clients to that many requests a second
+	// together (open loop): each client sends on its own fixed schedule, and a
+	// request's latency counts from when the schedule said to send it, so a
+	// slow answer that delays the next request shows in that request's
+	// latency too (no coordinated omission). Unset, each client sends its
+	// next request as soon as the last is answered (closed loop), which
+	// measures the most the target can do; its latencies are then mostly
+	// the queue the clients themselves make.
+	Rate float64
 	// CPUProfile, when set, receives a CPU profile of the whole process (server
 	// and load generator) during the measured phase: with Compare, the
 	// baseline's rounds too (tell them apart with pprof -focus).
@@ -204,12 +213,24 @@ func (l Load) phase(ctx context.Context, client *http.Client, t Target, d time.D
 	start := time.Now()
 	end := start.Add(d)
 	var wg sync.WaitGroup
+	// Paced, client i sends at start + (i + k·Clients)/Rate for k = 0, 1, ...
+	var every time.Duration
+	if l.Rate > 0 {
+		every = time.Duration(float64(time.Second) * float64(l.Clients) / l.Rate)
+	}
 	for i := range tallies {
 		tl := &tallies[i]
 		tl.lat = make([]time.Duration, 0, 1<<12)
 		wg.Go(func() {
+			next := start.Add(every * time.Duration(i) / time.Duration(l.Clients))
 			for ctx.Err() == nil {
 				t0 := time.Now()
+				if every > 0 {
+					if d := time.Until(next); d > 0 {
+						time.Sleep(d)
+					}
+					t0, next = next, next.Add(every)
+				}
 				if !t0.Before(end) {
 					return
 				}

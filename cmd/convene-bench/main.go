@@ -48,17 +48,26 @@ import (
 // bench is one row of the table. To add a row, write a function that checks
 // its target answers what it should, measures it against its baseline in the
 // same run (Load.Compare interleaves two HTTP targets; a non-HTTP baseline
-// such as pgbench fills Row.Base itself) and returns a Row; then list it here.
+// such as pgbench fills Row.Base itself) and returns a Row (or several);
+// then list it here.
 type bench struct {
 	name string
-	run  func(ctx context.Context, e *env) (Row, error)
+	run  func(ctx context.Context, e *env) ([]Row, error)
 }
 
 var benches = []bench{
-	{"catalogue", catalogueBench},
-	{"rush", rushBench},
+	{"catalogue", one(catalogueBench)},
+	{"rush", one(rushBench)},
 	{"checkin", checkinBench},
-	{"badges", badgesBench},
+	{"badges", one(badgesBench)},
+}
+
+// one adapts a bench of one row.
+func one(f func(ctx context.Context, e *env) (Row, error)) func(ctx context.Context, e *env) ([]Row, error) {
+	return func(ctx context.Context, e *env) ([]Row, error) {
+		r, err := f(ctx, e)
+		return []Row{r}, err
+	}
 }
 
 const defaultServer = "postgres://postgres@127.0.0.1:5432/"
@@ -123,7 +132,7 @@ func run() int {
 			}
 			return 1
 		}
-		rows = append(rows, r)
+		rows = append(rows, r...)
 	}
 	printTable(os.Stdout, rows)
 	for _, r := range rows {
