@@ -34,11 +34,16 @@ func (a *App) apiCheckIn(c *gin.Context) {
 		Code  string `json:"code"`
 		Nonce string `json:"nonce"`
 	}
-	if !bindJSON(c, &body) {
+	if err := decodeJSON(c, &body); err != nil {
+		if a.stillSignedIn(c) {
+			jsonError(c, err)
+		}
 		return
 	}
 	if body.Code == "" {
-		a.fail(c, http.StatusBadRequest, "bad_request", "Send the scanned code in the code field.")
+		if a.stillSignedIn(c) {
+			a.fail(c, http.StatusBadRequest, "bad_request", "Send the scanned code in the code field.")
+		}
 		return
 	}
 	// The conference is looked up in the check-in's own statement: one round
@@ -51,6 +56,8 @@ func (a *App) apiCheckIn(c *gin.Context) {
 	switch {
 	case errors.Is(err, models.ErrTokenRefused):
 		a.tokenError(c, err)
+		return
+	case err != nil && !a.stillSignedIn(c):
 		return
 	case errors.Is(err, models.ErrNonceReused):
 		a.fail(c, http.StatusConflict, "nonce_reused", "This nonce was already used for another code; send a new nonce with each scan.")

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -498,10 +499,17 @@ func TestRememberedScannerTokenIsCheckedAtEachScan(t *testing.T) {
 	for _, rt := range d.ta.App.Routes().Routes() {
 		routes[rt.Method+" "+rt.Path] = true
 	}
-	for key := range handlers.ChecksTokenAgain {
+	for _, key := range handlers.ChecksTokenAgain() {
 		if !routes[key] {
 			t.Errorf("checksTokenAgain names %q, which is not a route", key)
 		}
+	}
+	// Each of those routes must check the token again in its action, which
+	// nothing but a test shows: this one and
+	// TestRememberedRevokedTokenIsRefusedBeforeAnythingElse cover the scan.
+	// A route added to the list needs the same tests.
+	if got, want := handlers.ChecksTokenAgain(), []string{"POST /api/v1/conferences/:slug/checkins"}; !slices.Equal(got, want) {
+		t.Errorf("checksTokenAgain is %q; the revocation tests cover only %q", got, want)
 	}
 	// Another process: the same database, its own memory of tokens.
 	other := models.NewStore(d.ta.Store.DB())
@@ -559,5 +567,53 @@ func TestRememberedScannerTokenIsCheckedAtEachScan(t *testing.T) {
 	}
 	if checkedIn(d.luis.ID) {
 		t.Error("a scan from a throttled address checked Luis in")
+	}
+}
+
+// A remembered token that no longer works is told so (401 or 429) whatever
+// else is wrong with the request: a bad body, a bad nonce, an unknown
+// conference are answered only to a token that works, as on every route.
+func TestRememberedRevokedTokenIsRefusedBeforeAnythingElse(t *testing.T) {
+	d := newDesk(t)
+	ctx := context.Background()
+	other := models.NewStore(d.ta.Store.DB())
+	if got := result(t, d.scan(d.scanner, *d.ana.TicketToken, "")); got != models.CheckedIn {
+		t.Fatalf("first scan: %s", got)
+	}
+	// Before the revocation, each of these is refused for what it is.
+	bad := []struct {
+		name string
+		send func(c *client) response
+		code int
+	}{
+		{"not JSON", func(c *client) response {
+			return c.do("POST", "/api/v1/conferences/pal/checkins", "application/json", strings.NewReader("{"))
+		}, http.StatusBadRequest},
+		{"an unknown field", func(c *client) response {
+			return c.api("POST", "/api/v1/conferences/pal/checkins", map[string]any{"code": *d.luis.TicketToken, "desk": 2})
+		}, http.StatusBadRequest},
+		{"no code", func(c *client) response { return d.scan(c, "", "") }, http.StatusBadRequest},
+		{"a bad nonce", func(c *client) response { return d.scan(c, *d.luis.TicketToken, "tab\there") }, http.StatusUnprocessableEntity},
+		{"an unknown conference", func(c *client) response {
+			return c.api("POST", "/api/v1/conferences/no-such/checkins", map[string]any{"code": *d.luis.TicketToken})
+		}, http.StatusNotFound},
+	}
+	for _, b := range bad {
+		if r := b.send(d.scanner); r.Code != b.code {
+			t.Errorf("%s with a working token: %d %s, want %d", b.name, r.Code, r.body, b.code)
+		}
+	}
+	ts, _ := other.APITokens(ctx)
+	if _, err := other.RevokeAPIToken(ctx, ts[0].ID, d.staffUser); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bad {
+		r := b.send(d.scanner)
+		if r.Code != http.StatusUnauthorized || r.errorCode(t) != "bad_token" || r.Header().Get("WWW-Authenticate") == "" {
+			t.Errorf("%s with a token revoked elsewhere: %d %s, want 401 bad_token", b.name, r.Code, r.body)
+		}
+	}
+	if r, _ := d.ta.Store.Registration(ctx, d.luis.ID); r.CheckedInAt != nil {
+		t.Error("a revoked token checked Luis in")
 	}
 }

@@ -14,19 +14,29 @@ import (
 // bindJSON decodes a JSON body into v, answering 400 with a clear message
 // when it is not JSON, has unknown fields, or is too large.
 func bindJSON(c *gin.Context, v any) bool {
-	dec := json.NewDecoder(c.Request.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
-		msg := "The request body is not valid JSON: " + err.Error()
-		if errors.As(err, &mbe) {
-			apiError(c, http.StatusRequestEntityTooLarge, "too_large", "The request body is too large.")
-			return false
-		}
-		apiError(c, http.StatusBadRequest, "bad_request", msg)
+	if err := decodeJSON(c, v); err != nil {
+		jsonError(c, err)
 		return false
 	}
 	return true
+}
+
+// decodeJSON is bindJSON without the answer: the request body into v,
+// refusing unknown fields.
+func decodeJSON(c *gin.Context, v any) error {
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// jsonError answers a body decodeJSON refused.
+func jsonError(c *gin.Context, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		apiError(c, http.StatusRequestEntityTooLarge, "too_large", "The request body is too large.")
+		return
+	}
+	apiError(c, http.StatusBadRequest, "bad_request", "The request body is not valid JSON: "+err.Error())
 }
 
 // patchFields reads a JSON object whose values are strings, numbers, booleans

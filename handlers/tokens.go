@@ -67,6 +67,25 @@ func (a *App) loadTokenUser(c *gin.Context, tok string) {
 	}
 }
 
+// stillSignedIn is for a request signed in from a remembered token whose
+// action is about to refuse it before its statement has checked the token
+// again (a bad body, say): it looks the token up first, so that a revoked
+// token, a former staff member's or a throttled address is answered as
+// such (401 or 429), as on every other route, and not with the refusal.
+// Answered, it reports false. A request signed in otherwise is let through.
+func (a *App) stillSignedIn(c *gin.Context) bool {
+	tok := c.GetString(ctxRemembered)
+	if tok == "" {
+		return true
+	}
+	if _, err := a.Store.TokenUser(c.Request.Context(), tok, c.ClientIP()); err != nil {
+		a.Store.ForgetScanner(tok)
+		a.tokenError(c, err)
+		return false
+	}
+	return true
+}
+
 // tokenError answers a request whose bearer token does not work.
 func (a *App) tokenError(c *gin.Context, err error) {
 	switch {

@@ -94,9 +94,12 @@ func (s *Store) RevokeAPIToken(ctx context.Context, id int64, u User) (APIToken,
 		return s.Audit(ctx, tx, u.ID, "api_token_revoked", "api_token", t.ID, map[string]any{"name": t.Name})
 	})
 	if err == nil {
-		// A revoked token never checks anyone in anyway (CheckIn looks
-		// again); forgetting it here also stops it at the door of this
-		// process's other routes at once.
+		// A revoked token never checks anyone in anyway: CheckIn looks
+		// again in its own statement, and only CheckIn's route reads the
+		// remembered tokens. Forgetting them here saves this process that
+		// statement's refusal. A lookup that ran just before the revocation
+		// may still store the token again afterwards; CheckIn refuses it
+		// all the same.
 		s.scanners.mu.Lock()
 		s.scanners.users = nil
 		s.scanners.mu.Unlock()
