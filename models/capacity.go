@@ -85,7 +85,7 @@ func (s *Store) runJobs(ctx context.Context, now time.Time, log *slog.Logger, ch
 	}
 	// Those cancelled before an error above are committed: close theirs too.
 	if _, err := s.CloseCheckouts(ctx, checkouts, System, ids...); err != nil && ctx.Err() == nil {
-		log.Warn("closing checkout sessions of cancelled registrations failed", "err", err)
+		log.Warn("closing checkout sessions failed", "err", err)
 	}
 	if _, err := s.PruneCheckinRequests(ctx); err != nil && ctx.Err() == nil {
 		log.Error("pruning check-in nonces failed", "err", err)
