@@ -249,7 +249,11 @@ func (a *App) decide(c *gin.Context, act models.Actor, id int64, action, denyRea
 	case "approve":
 		return a.Store.Approve(c.Request.Context(), id, act)
 	case "deny":
-		return a.Store.Deny(c.Request.Context(), id, act, denyReason)
+		r, err := a.Store.Deny(c.Request.Context(), id, act, denyReason)
+		if err == nil {
+			a.closeCheckouts(c, act, id)
+		}
+		return r, err
 	default:
 		return a.cancelAndRefund(c, act, id)
 	}

@@ -351,6 +351,18 @@ func (a *App) sendRefunds(c *gin.Context, act models.Actor, refunds []models.Ref
 	return sent, failed
 }
 
+// closeCheckouts expires at Stripe the checkout sessions still open for a
+// registration that was just cancelled or denied, so the member cannot pay
+// on them. The change already committed; a session Stripe does not close is
+// logged, and money paid on it is flagged for refund when it arrives. It
+// runs to the end even if the browser goes away.
+func (a *App) closeCheckouts(c *gin.Context, act models.Actor, id int64) {
+	ctx := context.WithoutCancel(c.Request.Context())
+	if _, err := a.Store.CloseCheckouts(ctx, a.Pay, act, id); err != nil {
+		a.Log.Warn("closing checkout sessions failed", "request_id", requestID(c), "registration_id", id, "err", err)
+	}
+}
+
 // refundPage is staff refunding (part of) one payment.
 func (a *App) refundPage(c *gin.Context) {
 	act, ok := a.actor(c)
@@ -485,6 +497,7 @@ func (a *App) cancelAndRefund(c *gin.Context, act models.Actor, id int64) (model
 	if err != nil {
 		return r, err
 	}
+	a.closeCheckouts(c, act, id)
 	refunds, err := a.Store.PlanCancellationRefunds(c.Request.Context(), id, act, a.Now(), amount)
 	if err != nil {
 		// The registration is cancelled; staff see the payment in the

@@ -711,3 +711,104 @@ func TestPaymentPageInSpanish(t *testing.T) {
 	r = w.ana.post(w.path+"/checkout", nil)
 	mustContain(t, r.body, "No pudimos comunicarnos con el servicio de pago con tarjeta.")
 }
+
+func TestCancellingExpiresTheOpenCheckout(t *testing.T) {
+	w := newPayWorld(t)
+	anaSession := w.checkout(t)
+	// Bea pays too, and cancels through the API.
+	bea := w.ta.signedIn("bea@example.org", false, false)
+	beaReg := w.register(t, bea, "Bea", "Reyes", "1003")
+	beaPath := "/registrations/" + strconv.FormatInt(beaReg.ID, 10)
+	if r := bea.post(beaPath+"/checkout", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("bea's checkout: %d %s", r.Code, r.body)
+	}
+	beaSession := *w.payments(t, beaReg.ID)[0].StripeSessionID
+
+	if r := w.ana.post(w.path+"/cancel", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("cancel: %d %s", r.Code, r.body)
+	}
+	if r := bea.api("POST", "/api/v1"+beaPath+"/cancel", nil); r.Code != http.StatusOK || r.json(t)["status"] != "cancelled" {
+		t.Fatalf("api cancel: %d %s", r.Code, r.body)
+	}
+	for _, c := range []struct {
+		name, session string
+		reg           models.Registration
+		member        *client
+	}{{"page", anaSession, w.reg, w.ana}, {"api", beaSession, beaReg, bea}} {
+		t.Run(c.name, func(t *testing.T) {
+			if calls := w.calls.to("/v1/checkout/sessions/" + c.session + "/expire"); len(calls) != 1 || calls[0].method != http.MethodPost {
+				t.Errorf("expire calls for %s: %+v, want one POST", c.session, calls)
+			}
+			if reg := w.reload(t, c.reg.ID); reg.Status != models.RegCancelled {
+				t.Errorf("registration %s, want cancelled", reg.Status)
+			}
+			ps := w.payments(t, c.reg.ID)
+			if len(ps) != 1 || ps[0].Status != models.PayExpired || ps[0].OwedBack() != 0 {
+				t.Fatalf("payments: %+v, want the one session expired and nothing owed back", ps)
+			}
+			if n := w.ta.countAudit(t, c.reg.ID, "payment_checkout_expired"); n != 1 {
+				t.Errorf("%d payment_checkout_expired audit entries, want 1", n)
+			}
+			// The member sees it closed, on the page and in the API.
+			path := "/registrations/" + strconv.FormatInt(c.reg.ID, 10)
+			mustContain(t, c.member.get(path+"/payment").body, "<td>Expired</td>")
+			j := c.member.get("/api/v1" + path + "/payments").json(t)
+			if list, _ := j["payments"].([]any); len(list) != 1 || list[0].(map[string]any)["status"] != "expired" {
+				t.Errorf("api payments: %v", j)
+			}
+		})
+	}
+	// Only the two open sessions were expired.
+	n := 0
+	for _, s := range []string{anaSession, beaSession} {
+		n += len(w.calls.to("/v1/checkout/sessions/" + s + "/expire"))
+	}
+	if n != 2 {
+		t.Errorf("%d expire calls, want 2", n)
+	}
+}
+
+func TestCancellingStandsWhenStripeCannotExpire(t *testing.T) {
+	w := newPayWorld(t)
+	session := w.checkout(t)
+	before := w.payments(t, w.reg.ID)
+
+	errs := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", "application/json")
+		rw.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(rw, `{"error":{"type":"api_error","message":"Something went wrong on Stripe's end."}}`)
+	}))
+	defer errs.Close()
+	failing := w.ta.useStripe(errs.URL)
+
+	if r := w.ana.post(w.path+"/cancel", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("cancel with Stripe failing: %d %s", r.Code, r.body)
+	}
+	if calls := failing.to("/v1/checkout/sessions/" + session + "/expire"); len(calls) == 0 {
+		t.Fatal("the session was not asked to expire")
+	}
+	if reg := w.reload(t, w.reg.ID); reg.Status != models.RegCancelled {
+		t.Errorf("registration %s, want cancelled", reg.Status)
+	}
+	after := w.payments(t, w.reg.ID)
+	if len(after) != 1 || after[0].Status != models.PayPending || !after[0].UpdatedAt.Equal(before[0].UpdatedAt) ||
+		after[0].RefundDueCents != 0 || after[0].RefundedCents != 0 {
+		t.Errorf("payment after a failed expire: %+v, want it as it was: %+v", after, before)
+	}
+	if n := w.ta.countAudit(t, w.reg.ID, "payment_checkout_expired"); n != 0 {
+		t.Errorf("%d payment_checkout_expired audit entries for a session still open", n)
+	}
+	if n := w.ta.countAudit(t, w.reg.ID, "status_cancelled"); n != 1 {
+		t.Errorf("%d status_cancelled audit entries, want 1", n)
+	}
+	var refunds int
+	w.ta.DB.Get(&refunds, `SELECT count(*) FROM refunds`)
+	if refunds != 0 {
+		t.Errorf("%d refunds, want none", refunds)
+	}
+	// The member pays on the session anyway: the money is flagged for refund.
+	paid := paymentstest.CheckoutSessionEvent("evt_late", payments.EventCheckoutCompleted, session, w.reg.ID, 15000, "paid")
+	if r := w.ta.deliver(paid, time.Now()); r.Code != http.StatusOK || r.json(t)["outcome"] != models.OutcomeFlaggedForRefund {
+		t.Errorf("payment after cancelling: %d %s", r.Code, r.body)
+	}
+}

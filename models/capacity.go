@@ -16,11 +16,17 @@ import (
 // UPDATE SKIP LOCKED, so any number of app processes may run it at once and
 // each overdue registration is cancelled exactly once.
 func (s *Store) ExpireUnpaid(ctx context.Context, now time.Time) (int, error) {
-	total := 0
+	ids, err := s.expireUnpaid(ctx, now)
+	return len(ids), err
+}
+
+// expireUnpaid is ExpireUnpaid returning the ids of the registrations it cancelled.
+func (s *Store) expireUnpaid(ctx context.Context, now time.Time) ([]int64, error) {
+	var cancelled []int64
 	for {
-		n := 0
+		var ids []int64
 		err := s.InTx(ctx, func(tx *sqlx.Tx) error {
-			var ids []int64
+			ids = nil
 			if err := tx.SelectContext(ctx, &ids, `SELECT id FROM registrations
 				WHERE status = 'awaiting_payment' AND payment_due_at <= $1
 				-- A bank payment Stripe is still processing is not overdue.
@@ -40,39 +46,49 @@ func (s *Store) ExpireUnpaid(ctx context.Context, now time.Time) (int, error) {
 					return err
 				}
 			}
-			n = len(ids)
 			return nil
 		})
 		if err != nil {
-			return total, err
+			return cancelled, err
 		}
-		total += n
-		if n < 50 {
-			return total, nil
+		cancelled = append(cancelled, ids...)
+		if len(ids) < 50 {
+			return cancelled, nil
 		}
 	}
 }
 
 // RunJobs runs background work every interval until ctx ends: expiring
-// unpaid registrations and pruning old check-in nonces. Safe to run in every app process.
-func (s *Store) RunJobs(ctx context.Context, every time.Duration, log *slog.Logger) {
+// unpaid registrations (and closing their open checkout sessions through
+// checkouts) and pruning old check-in nonces. Safe to run in every app process.
+func (s *Store) RunJobs(ctx context.Context, every time.Duration, log *slog.Logger, checkouts CheckoutExpirer) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		n, err := s.ExpireUnpaid(ctx, time.Now())
-		if err != nil && ctx.Err() == nil {
-			log.Error("expiring unpaid registrations failed", "err", err)
-		} else if n > 0 {
-			log.Info("unpaid registrations cancelled", "count", n)
-		}
-		if _, err := s.PruneCheckinRequests(ctx); err != nil && ctx.Err() == nil {
-			log.Error("pruning check-in nonces failed", "err", err)
-		}
+		s.runJobs(ctx, time.Now(), log, checkouts)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// runJobs is one round of RunJobs.
+func (s *Store) runJobs(ctx context.Context, now time.Time, log *slog.Logger, checkouts CheckoutExpirer) {
+	ids, err := s.expireUnpaid(ctx, now)
+	if err != nil && ctx.Err() == nil {
+		log.Error("expiring unpaid registrations failed", "err", err)
+	}
+	if len(ids) > 0 {
+		log.Info("unpaid registrations cancelled", "count", len(ids))
+	}
+	// Those cancelled before an error above are committed: close theirs too.
+	if _, err := s.CloseCheckouts(ctx, checkouts, System, ids...); err != nil && ctx.Err() == nil {
+		log.Warn("closing checkout sessions failed", "err", err)
+	}
+	if _, err := s.PruneCheckinRequests(ctx); err != nil && ctx.Err() == nil {
+		log.Error("pruning check-in nonces failed", "err", err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // Payment methods.
@@ -302,6 +303,74 @@ func (s *Store) RecordCheckout(ctx context.Context, cs CheckoutStart, sessionID,
 		return Payment{}, err
 	}
 	return s.Payment(ctx, id)
+}
+
+// CheckoutExpirer closes checkout sessions at the payment provider;
+// payments.Gateway is one.
+type CheckoutExpirer interface {
+	ExpireCheckout(ctx context.Context, sessionID string) error
+}
+
+// openCheckouts lists the Stripe sessions still pending for registrations,
+// of those given, that are no longer active.
+const openCheckouts = `SELECT p.id, p.registration_id, p.stripe_session_id, r.status
+	FROM payments p JOIN registrations r ON r.id = p.registration_id
+	WHERE p.registration_id = ANY($1) AND p.method = 'stripe' AND p.status = 'pending'
+	AND p.stripe_session_id IS NOT NULL AND r.status IN ('cancelled', 'denied')
+	ORDER BY p.id`
+
+// CloseCheckouts expires, at the provider, the checkout sessions still open
+// for the given registrations once they are cancelled or denied, so nobody
+// pays on them, and marks their payments expired (audited). Call it after
+// the cancellation committed: it holds no transaction while the provider
+// answers. It is best effort: a session the provider does not close stays
+// pending, is named in the returned error, and a payment made on it is
+// flagged for refund when its webhook arrives. It returns how many closed.
+func (s *Store) CloseCheckouts(ctx context.Context, exp CheckoutExpirer, actor Actor, registrationIDs ...int64) (int, error) {
+	if len(registrationIDs) == 0 {
+		return 0, nil
+	}
+	var open []struct {
+		ID                 int64  `db:"id"`
+		RegistrationID     int64  `db:"registration_id"`
+		SessionID          string `db:"stripe_session_id"`
+		RegistrationStatus string `db:"status"`
+	}
+	if err := s.db.SelectContext(ctx, &open, openCheckouts, pq.Array(registrationIDs)); err != nil {
+		return 0, err
+	}
+	closed := 0
+	var errs []error
+	for _, o := range open {
+		if err := exp.ExpireCheckout(ctx, o.SessionID); err != nil {
+			errs = append(errs, fmt.Errorf("payment %d, session %s: %w", o.ID, o.SessionID, err))
+			continue
+		}
+		marked := false
+		err := s.InTx(ctx, func(tx *sqlx.Tx) error {
+			// A webhook may have moved the payment on meanwhile (a payment
+			// that raced the cancellation); that state stands.
+			res, err := tx.ExecContext(ctx, `UPDATE payments SET status = 'expired', updated_at = now()
+				WHERE id = $1 AND status = 'pending'`, o.ID)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				return err
+			}
+			marked = true
+			return s.Audit(ctx, tx, actor.User.ID, "payment_checkout_expired", "registration", o.RegistrationID, map[string]any{
+				"payment_id": o.ID, "stripe_session_id": o.SessionID, "reason": "registration " + o.RegistrationStatus})
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("payment %d, session %s: expired at the provider, not recorded: %w", o.ID, o.SessionID, err))
+			continue
+		}
+		if marked {
+			closed++
+		}
+	}
+	return closed, errors.Join(errs...)
 }
 
 func nullID(a Actor) *int64 {

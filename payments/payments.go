@@ -18,6 +18,10 @@ type Gateway interface {
 	CreateCheckout(ctx context.Context, p CheckoutParams) (Checkout, error)
 	// Refund refunds amountCents (0 = everything still refundable) of a payment intent.
 	Refund(ctx context.Context, paymentIntentID string, amountCents int64, idempotencyKey string) (Refund, error)
+	// ExpireCheckout closes an open checkout session so it can no longer be
+	// paid. A session that has already expired is not an error; one the payer
+	// already completed gives ErrCheckoutComplete, since it cannot be closed.
+	ExpireCheckout(ctx context.Context, sessionID string) error
 	// ParseWebhook verifies a webhook's signature and reduces it to an Event.
 	ParseWebhook(payload []byte, signatureHeader string) (Event, error)
 }
@@ -91,6 +95,9 @@ var (
 	ErrUnavailable = errors.New("payment provider unavailable")
 	// ErrInvalid means the request was rejected: bad parameters, or the provider answered 4xx.
 	ErrInvalid = errors.New("invalid payment request")
+	// ErrCheckoutComplete means a checkout session could not be expired
+	// because the payer already completed it: its payment arrives by webhook.
+	ErrCheckoutComplete = errors.New("checkout session already completed")
 )
 
 // Config configures the Stripe gateway; cmd reads it from the environment.

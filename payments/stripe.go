@@ -153,6 +153,40 @@ func (g *stripeGateway) Refund(ctx context.Context, paymentIntentID string, amou
 	return Refund{ID: r.ID, AmountCents: r.Amount, Status: string(r.Status)}, nil
 }
 
+func (g *stripeGateway) ExpireCheckout(ctx context.Context, sessionID string) error {
+	const op = "expire checkout"
+	if strings.TrimSpace(sessionID) == "" {
+		return invalid(op, "session id is required")
+	}
+	// No idempotency key of ours: expiring twice changes nothing more than
+	// once, and Stripe would replay a cached 5xx for a reused key.
+	params := &stripe.CheckoutSessionExpireParams{}
+	params.Context = ctx
+	_, err := g.api.CheckoutSessions.Expire(sessionID, params)
+	if err == nil {
+		return nil
+	}
+	err = providerError(op, err)
+	if !errors.Is(err, ErrInvalid) {
+		return err
+	}
+	// Stripe refuses to expire a session that is not open, in words that are
+	// not a stable error code; its status says whether it is already closed.
+	get := &stripe.CheckoutSessionParams{}
+	get.Context = ctx
+	s, gerr := g.api.CheckoutSessions.Get(sessionID, get)
+	if gerr != nil {
+		return err
+	}
+	switch s.Status {
+	case stripe.CheckoutSessionStatusExpired:
+		return nil
+	case stripe.CheckoutSessionStatusComplete:
+		return fmt.Errorf("payments: %s: %w", op, ErrCheckoutComplete)
+	}
+	return err
+}
+
 // disabled is the Gateway used when no secret key is configured.
 type disabled struct{}
 
@@ -164,6 +198,10 @@ func (disabled) CreateCheckout(context.Context, CheckoutParams) (Checkout, error
 
 func (disabled) Refund(context.Context, string, int64, string) (Refund, error) {
 	return Refund{}, fmt.Errorf("payments: refund: %w", ErrDisabled)
+}
+
+func (disabled) ExpireCheckout(context.Context, string) error {
+	return fmt.Errorf("payments: expire checkout: %w", ErrDisabled)
 }
 
 func (disabled) ParseWebhook([]byte, string) (Event, error) {

@@ -308,8 +308,82 @@ func TestDisabledGateway(t *testing.T) {
 	if _, err := g.Refund(context.Background(), "pi_123", 0, "k"); !errors.Is(err, payments.ErrDisabled) {
 		t.Errorf("Refund err = %v, want ErrDisabled", err)
 	}
+	if err := g.ExpireCheckout(context.Background(), "cs_1"); !errors.Is(err, payments.ErrDisabled) {
+		t.Errorf("ExpireCheckout err = %v, want ErrDisabled", err)
+	}
 	payload := paymentstest.CheckoutSessionEvent("evt_1", payments.EventCheckoutCompleted, "cs_1", 42, 12500, "paid")
 	if _, err := g.ParseWebhook(payload, paymentstest.SignedWebhook(testWebhookSecret, payload, time.Now())); !errors.Is(err, payments.ErrDisabled) {
 		t.Errorf("ParseWebhook err = %v, want ErrDisabled", err)
 	}
+}
+
+func TestExpireCheckoutAgainstStripeMock(t *testing.T) {
+	g, rec := newGateway(t, paymentstest.StartStripeMock(t))
+	if err := g.ExpireCheckout(context.Background(), "cs_test_open"); err != nil {
+		t.Fatalf("ExpireCheckout: %v", err)
+	}
+	req := rec.last(t)
+	if req.method != http.MethodPost || req.path != "/v1/checkout/sessions/cs_test_open/expire" {
+		t.Errorf("request = %s %s, want POST /v1/checkout/sessions/cs_test_open/expire", req.method, req.path)
+	}
+
+	n := rec.count()
+	if err := g.ExpireCheckout(context.Background(), " "); !errors.Is(err, payments.ErrInvalid) {
+		t.Errorf("no session id: err = %v, want ErrInvalid", err)
+	}
+	if rec.count() != n {
+		t.Error("an empty session id reached Stripe")
+	}
+}
+
+// TestExpireCheckoutOfAClosedSession uses a fake Stripe that refuses to
+// expire a session that is not open, as Stripe does, and reports the
+// session's status when asked.
+func TestExpireCheckoutOfAClosedSession(t *testing.T) {
+	const notOpen = `{"error":{"type":"invalid_request_error","message":"Only Checkout Sessions with a status in [\"open\"] can be expired. This Checkout Session has a status of ` + "`%s`" + `."}}`
+	tests := []struct {
+		status string // the session's status at Stripe
+		want   error  // nil: closed as asked
+	}{
+		{"expired", nil},
+		{"complete", payments.ErrCheckoutComplete},
+		{"open", payments.ErrInvalid}, // refused for another reason: the refusal stands
+	}
+	for _, tt := range tests {
+		t.Run(tt.status, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				if r.Method == http.MethodPost {
+					w.WriteHeader(http.StatusBadRequest)
+					io.WriteString(w, strings.ReplaceAll(notOpen, "%s", tt.status))
+					return
+				}
+				io.WriteString(w, `{"id":"cs_test_1","object":"checkout.session","status":"`+tt.status+`"}`)
+			}))
+			defer srv.Close()
+			g, rec := newGateway(t, srv.URL)
+
+			err := g.ExpireCheckout(context.Background(), "cs_test_1")
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if req := rec.last(t); req.method != http.MethodGet || req.path != "/v1/checkout/sessions/cs_test_1" {
+				t.Errorf("last request = %s %s, want the session fetched", req.method, req.path)
+			}
+		})
+	}
+
+	t.Run("stripe down", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}))
+		defer srv.Close()
+		g, rec := newGateway(t, srv.URL)
+		if err := g.ExpireCheckout(context.Background(), "cs_test_1"); !errors.Is(err, payments.ErrUnavailable) {
+			t.Fatalf("err = %v, want ErrUnavailable", err)
+		}
+		if req := rec.last(t); req.method != http.MethodPost {
+			t.Errorf("last request = %s %s, want no fetch after an outage", req.method, req.path)
+		}
+	})
 }

@@ -108,7 +108,7 @@ func run(ctx context.Context, cmd string, args []string, cfg config.Config, log 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	// Background work; safe in every process (rows are claimed with SKIP LOCKED).
-	go store.RunJobs(ctx, time.Minute, log)
+	go store.RunJobs(ctx, time.Minute, log, app.Pay)
 	log.Info("convene is listening", "addr", cfg.Addr, "base_url", cfg.BaseURL)
 	select {
 	case err := <-errc:

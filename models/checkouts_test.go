@@ -1,0 +1,182 @@
+package models_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"convene/models"
+)
+
+// fakeExpirer records the sessions it is asked to expire and answers with
+// fail for each, when set.
+type fakeExpirer struct {
+	mu       sync.Mutex
+	sessions []string
+	fail     error
+}
+
+func (e *fakeExpirer) ExpireCheckout(_ context.Context, sessionID string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.sessions = append(e.sessions, sessionID)
+	return e.fail
+}
+
+func (e *fakeExpirer) asked() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.sessions)
+}
+
+func countAudit(t *testing.T, s *models.Store, regID int64, action string) int {
+	t.Helper()
+	hist, err := s.History(context.Background(), "registration", regID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, h := range hist {
+		if h.Action == action {
+			n++
+		}
+	}
+	return n
+}
+
+func TestCloseCheckoutsOfACancelledRegistration(t *testing.T) {
+	t.Parallel()
+	f := newRegFixture(t)
+	ctx := context.Background()
+	r := f.awaitingPayment(t, f.member, "Cortés", "1002")
+	open := f.checkout(t, r, f.member, "cs_open")
+	exp := &fakeExpirer{}
+
+	// Control: while the registration is active its session stays open.
+	if n, err := f.s.CloseCheckouts(ctx, exp, f.member, r.ID); err != nil || n != 0 || len(exp.asked()) != 0 {
+		t.Fatalf("active registration: closed %d (%v), asked %v", n, err, exp.asked())
+	}
+
+	if _, err := f.s.Cancel(ctx, r.ID, f.member); err != nil {
+		t.Fatal(err)
+	}
+	n, err := f.s.CloseCheckouts(ctx, exp, f.member, r.ID)
+	if err != nil || n != 1 {
+		t.Fatalf("closed %d (%v), want 1", n, err)
+	}
+	if got := exp.asked(); !slices.Equal(got, []string{"cs_open"}) {
+		t.Errorf("asked to expire %v, want [cs_open]", got)
+	}
+	p, _ := f.s.Payment(ctx, open.ID)
+	if p.Status != models.PayExpired || p.OwedBack() != 0 {
+		t.Errorf("payment %s owing back %d, want expired owing nothing", p.Status, p.OwedBack())
+	}
+	if n := countAudit(t, f.s, r.ID, "payment_checkout_expired"); n != 1 {
+		t.Errorf("%d payment_checkout_expired audit entries, want 1", n)
+	}
+	// Done once: a second call finds nothing open.
+	if n, err := f.s.CloseCheckouts(ctx, exp, f.member, r.ID); err != nil || n != 0 || len(exp.asked()) != 1 {
+		t.Errorf("again: closed %d (%v), asked %v", n, err, exp.asked())
+	}
+	// Stripe's own checkout.session.expired arrives: nothing more changes.
+	if got, err := f.s.ProcessStripeEvent(ctx, sessionEvent("evt_x", "checkout.session.expired", "cs_open", r.ID, 15000, "unpaid")); err != nil || got != models.OutcomeRecorded {
+		t.Errorf("expired event: %q %v", got, err)
+	}
+	if p, _ := f.s.Payment(ctx, open.ID); p.Status != models.PayExpired {
+		t.Errorf("after Stripe's event the payment is %s", p.Status)
+	}
+}
+
+func TestCloseCheckoutsWhenTheProviderFails(t *testing.T) {
+	t.Parallel()
+	f := newRegFixture(t)
+	ctx := context.Background()
+	r := f.awaitingPayment(t, f.member, "Cortés", "1002")
+	open := f.checkout(t, r, f.member, "cs_open")
+	if _, err := f.s.Cancel(ctx, r.ID, f.member); err != nil {
+		t.Fatal(err)
+	}
+	down := errors.New("stripe is down")
+	exp := &fakeExpirer{fail: down}
+	n, err := f.s.CloseCheckouts(ctx, exp, f.member, r.ID)
+	if n != 0 || !errors.Is(err, down) {
+		t.Fatalf("closed %d, err %v; want 0 and the provider's error", n, err)
+	}
+	if reg := f.reload(t, r.ID); reg.Status != models.RegCancelled {
+		t.Errorf("registration is %s, want still cancelled", reg.Status)
+	}
+	if p, _ := f.s.Payment(ctx, open.ID); p.Status != models.PayPending || !p.UpdatedAt.Equal(open.UpdatedAt) {
+		t.Errorf("payment %s (updated %v, was %v), want untouched", p.Status, p.UpdatedAt, open.UpdatedAt)
+	}
+	if n := countAudit(t, f.s, r.ID, "payment_checkout_expired"); n != 0 {
+		t.Errorf("%d payment_checkout_expired audit entries for a session still open", n)
+	}
+	// The member pays on it anyway: the money is flagged for refund.
+	got, err := f.s.ProcessStripeEvent(ctx, sessionEvent("evt_1", "checkout.session.completed", "cs_open", r.ID, 15000, "paid"))
+	if err != nil || got != models.OutcomeFlaggedForRefund {
+		t.Errorf("late payment: %q %v", got, err)
+	}
+}
+
+func TestPaymentRacingTheCloseIsKept(t *testing.T) {
+	t.Parallel()
+	f := newRegFixture(t)
+	ctx := context.Background()
+	r := f.awaitingPayment(t, f.member, "Cortés", "1002")
+	open := f.checkout(t, r, f.member, "cs_open")
+	if _, err := f.s.Cancel(ctx, r.ID, f.member); err != nil {
+		t.Fatal(err)
+	}
+	// Stripe closed the session after the member paid, and the webhook saying
+	// so was stored first: the payment is not marked expired.
+	if _, err := f.s.ProcessStripeEvent(ctx, sessionEvent("evt_1", "checkout.session.completed", "cs_open", r.ID, 15000, "paid")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.s.CloseCheckouts(ctx, &fakeExpirer{}, f.member, r.ID); err != nil || n != 0 {
+		t.Errorf("closed %d (%v), want 0", n, err)
+	}
+	if p, _ := f.s.Payment(ctx, open.ID); p.Status != models.PaySucceeded || p.OwedBack() != 15000 {
+		t.Errorf("payment %s owing back %d, want succeeded and flagged for refund", p.Status, p.OwedBack())
+	}
+}
+
+func TestJobClosesCheckoutsOfUnpaidRegistrations(t *testing.T) {
+	t.Parallel()
+	f := newRegFixture(t)
+	ctx := context.Background()
+	if _, err := f.s.DB().Exec(`UPDATE conferences SET payment_due_days = 1 WHERE id = $1`, f.conf.ID); err != nil {
+		t.Fatal(err)
+	}
+	overdue := f.awaitingPayment(t, f.member, "Cortés", "1002")
+	stale := f.checkout(t, overdue, f.member, "cs_overdue")
+	onTime := f.awaitingPayment(t, f.member2, "Reyes", "1004")
+	live := f.checkout(t, onTime, f.member2, "cs_on_time")
+	if _, err := f.s.DB().Exec(`UPDATE registrations SET payment_due_at = $2 WHERE id = $1`, overdue.ID, f.now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.DB().Exec(`UPDATE registrations SET payment_due_at = $2 WHERE id = $1`, onTime.ID, f.now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+
+	exp := &fakeExpirer{}
+	f.s.RunJobsOnce(ctx, f.now, slog.New(slog.DiscardHandler), exp)
+	if reg := f.reload(t, overdue.ID); reg.Status != models.RegCancelled {
+		t.Fatalf("overdue registration is %s, want cancelled", reg.Status)
+	}
+	if got := exp.asked(); !slices.Equal(got, []string{"cs_overdue"}) {
+		t.Errorf("asked to expire %v, want [cs_overdue]", got)
+	}
+	if p, _ := f.s.Payment(ctx, stale.ID); p.Status != models.PayExpired {
+		t.Errorf("overdue registration's payment is %s, want expired", p.Status)
+	}
+	if p, _ := f.s.Payment(ctx, live.ID); p.Status != models.PayPending {
+		t.Errorf("on-time registration's payment is %s, want pending", p.Status)
+	}
+	if n := countAudit(t, f.s, overdue.ID, "payment_checkout_expired"); n != 1 {
+		t.Errorf("%d payment_checkout_expired audit entries, want 1", n)
+	}
+}
