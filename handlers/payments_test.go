@@ -275,12 +275,7 @@ func TestCheckoutWhenStripeFails(t *testing.T) {
 	}
 
 	// Stripe answering with an error.
-	errs := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		rw.Header().Set("Content-Type", "application/json")
-		rw.WriteHeader(http.StatusInternalServerError)
-		io.WriteString(rw, `{"error":{"type":"api_error","message":"Something went wrong on Stripe's end."}}`)
-	}))
-	defer errs.Close()
+	errs := stripeFailing(t)
 	failing := w.ta.useStripe(errs.URL)
 	r = w.ana.api("POST", "/api/v1/registrations/"+id+"/checkout", nil)
 	if r.Code != http.StatusServiceUnavailable || r.errorCode(t) != "payment_unavailable" {
@@ -768,17 +763,23 @@ func TestCancellingExpiresTheOpenCheckout(t *testing.T) {
 	}
 }
 
-func TestCancellingStandsWhenStripeCannotExpire(t *testing.T) {
-	w := newPayWorld(t)
-	session := w.checkout(t)
-	before := w.payments(t, w.reg.ID)
-
+// stripeFailing is a Stripe that answers every request with a server error.
+func stripeFailing(t *testing.T) *httptest.Server {
 	errs := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Content-Type", "application/json")
 		rw.WriteHeader(http.StatusInternalServerError)
 		io.WriteString(rw, `{"error":{"type":"api_error","message":"Something went wrong on Stripe's end."}}`)
 	}))
-	defer errs.Close()
+	t.Cleanup(errs.Close)
+	return errs
+}
+
+func TestCancellingStandsWhenStripeCannotExpire(t *testing.T) {
+	w := newPayWorld(t)
+	session := w.checkout(t)
+	before := w.payments(t, w.reg.ID)
+
+	errs := stripeFailing(t)
 	failing := w.ta.useStripe(errs.URL)
 
 	if r := w.ana.post(w.path+"/cancel", nil); r.Code != http.StatusSeeOther {
