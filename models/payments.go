@@ -142,6 +142,13 @@ var (
 	ErrPaymentPending error = &payState{"A payment for this registration is being processed. We will email you when it is done."}
 )
 
+// Unpayable reports whether err is one of the reasons above that a
+// registration cannot be paid now.
+func Unpayable(err error) bool {
+	var ps *payState
+	return errors.As(err, &ps)
+}
+
 // payable says whether a registration can take a payment now.
 func payable(r Registration) error {
 	switch r.Status {
@@ -215,6 +222,10 @@ type CheckoutStart struct {
 	Open *Payment
 }
 
+// checkoutGuard is RecordCheckout's payable check; only the control run of
+// the concurrency test turns it off, to show that test can see the race.
+var checkoutGuard = true
+
 // checkoutReuse is how long a Checkout Session is sent to again; Stripe
 // expires them after 24 hours.
 const checkoutReuse = 23 * time.Hour
@@ -276,12 +287,23 @@ func (s *Store) PrepareCheckout(ctx context.Context, id int64, actor Actor) (Che
 
 // RecordCheckout stores a created Checkout Session as a pending payment. Two
 // requests that created a session with the same key share one row: the
-// first one stored is returned to both.
+// first one stored is returned to both. If the registration stopped being
+// payable since PrepareCheckout (cancelled, or paid another way), it stores
+// nothing and returns why, as PrepareCheckout would: the caller should then
+// expire the session it created.
 func (s *Store) RecordCheckout(ctx context.Context, cs CheckoutStart, sessionID, url string, actor Actor) (Payment, error) {
 	var id int64
 	err := s.InTx(ctx, func(tx *sqlx.Tx) error {
+		// The row lock orders this against Cancel, Deny and the unpaid-expiry
+		// job, which all change the status under a lock on the same row. A
+		// cancellation that committed first is seen here and refused; one
+		// that comes second waits for this commit, so the CloseCheckouts it
+		// runs afterwards finds this session and expires it.
 		r, err := s.registration(ctx, tx, cs.Registration.ID, true)
 		if err != nil {
+			return err
+		}
+		if err := payable(r); checkoutGuard && err != nil {
 			return err
 		}
 		err = tx.GetContext(ctx, &id, `INSERT INTO payments (registration_id, method, status, amount_cents, currency,
