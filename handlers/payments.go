@@ -177,10 +177,29 @@ func (a *App) checkout(c *gin.Context, act models.Actor, id int64) (string, erro
 		return "", errCheckoutUnavailable
 	}
 	pay, err := a.Store.RecordCheckout(c.Request.Context(), cs, co.SessionID, co.URL, act)
+	if models.Unpayable(err) {
+		// The registration was cancelled (or paid) while Stripe made the
+		// session: nothing was stored, so close the session nobody will be
+		// sent to, and answer as PrepareCheckout would have.
+		a.expireCheckout(c, r.ID, co.SessionID)
+		return "", err
+	}
 	if err != nil {
 		return "", err
 	}
 	return pay.CheckoutURL, nil
+}
+
+// expireCheckout closes a session at Stripe that was created but not stored.
+// It is best effort: a session left open is logged, and money paid on it is
+// flagged for refund when its webhook arrives. It runs to the end even if
+// the browser goes away.
+func (a *App) expireCheckout(c *gin.Context, registrationID int64, sessionID string) {
+	ctx := context.WithoutCancel(c.Request.Context())
+	if err := a.Pay.ExpireCheckout(ctx, sessionID); err != nil {
+		a.Log.Warn("expiring an unstored checkout session failed", "request_id", requestID(c),
+			"registration_id", registrationID, "stripe_session_id", sessionID, "err", err)
+	}
 }
 
 // Messages for a checkout that could not start.

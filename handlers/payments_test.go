@@ -73,16 +73,18 @@ func (ta *testApp) useStripe(apiBase string) *stripeCalls {
 // of local 4121, registered in the $150 category and awaiting payment.
 type payWorld struct {
 	*regWorld
-	calls *stripeCalls
-	ana   *client
-	reg   models.Registration
-	path  string // /registrations/ID
+	calls      *stripeCalls
+	stripeBase string // the stripe-mock calls goes to
+	ana        *client
+	reg        models.Registration
+	path       string // /registrations/ID
 }
 
 func newPayWorld(t *testing.T) *payWorld {
 	t.Helper()
 	w := &payWorld{regWorld: newRegWorld(t)}
-	w.calls = w.ta.useStripe(paymentstest.StartStripeMock(t))
+	w.stripeBase = paymentstest.StartStripeMock(t)
+	w.calls = w.ta.useStripe(w.stripeBase)
 	w.ana = w.ta.signedIn("ana@example.org", false, false)
 	w.reg = w.register(t, w.ana, "Ana", "Cortés", "1002")
 	if w.reg.Status != models.RegAwaitingPayment || w.reg.AmountDueCents != 15000 {
