@@ -138,13 +138,11 @@ func (a *App) statementCSV(c *gin.Context) {
 	c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 }
 
-// safeCells neutralises cells a spreadsheet would read as a formula (=, +,
-// -, @, tab, carriage return first) by starting them with an apostrophe.
+// safeCells neutralises cells a spreadsheet would read as a formula, with
+// SafeCell.
 func safeCells(cells ...string) []string {
 	for i, s := range cells {
-		if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-			cells[i] = "'" + s
-		}
+		cells[i] = SafeCell(s)
 	}
 	return cells
 }
