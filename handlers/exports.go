@@ -41,36 +41,49 @@ func (a *App) exportCSV(c *gin.Context) {
 		return
 	}
 	loc := conf.Location()
-	at := func(t *time.Time) string {
-		if t == nil {
-			return ""
-		}
-		return t.In(loc).Format("2006-01-02 15:04")
-	}
-	var b strings.Builder
-	w := csv.NewWriter(&b)
-	w.Write([]string{"id", "status", "waitlist_position", "first_name", "last_name", "email", "phone", "local", "local_name",
+	header := []string{"id", "status", "waitlist_position", "first_name", "last_name", "email", "phone", "local", "local_name",
 		"member_number", "category", "price", "amount_due", "accessibility", "interpretation", "childcare_count", "childcare_ages",
-		"dietary", "emergency_contact", "emergency_phone", "workshops", "registered_at", "checked_in_at"})
+		"dietary", "emergency_contact", "emergency_phone", "workshops", "registered_at", "checked_in_at"}
+	rows := make([][]string, 0, len(rs))
 	for _, r := range rs {
 		wp := ""
 		if r.Status == models.RegWaitlisted {
 			wp = strconv.Itoa(r.WaitlistPosition)
 		}
-		row := []string{strconv.FormatInt(r.ID, 10), r.Status, wp, r.FirstName, r.LastName, r.Email, r.Phone,
+		rows = append(rows, []string{strconv.FormatInt(r.ID, 10), r.Status, wp, r.FirstName, r.LastName, r.Email, r.Phone,
 			deref(r.LocalNumber), deref(r.LocalName), r.MemberNumber, r.CategoryName, models.FormatMoney(r.PriceCents),
 			models.FormatMoney(r.AmountDueCents), r.Accessibility, r.Interpretation, strconv.Itoa(r.ChildcareCount), r.ChildcareAges,
-			r.Dietary, r.EmergencyName, r.EmergencyPhone, strings.Join(workshops[r.ID], "; "), at(&r.CreatedAt), at(r.CheckedInAt)}
+			r.Dietary, r.EmergencyName, r.EmergencyPhone, strings.Join(workshops[r.ID], "; "), csvTime(&r.CreatedAt, loc), csvTime(r.CheckedInAt, loc)})
+	}
+	a.sendConferenceCSV(c, conf, "registrations", header, rows)
+}
+
+// sendConferenceCSV sends rows as a download named SLUG-WHAT-DATE.csv (today
+// in the conference's zone), with every cell a spreadsheet would run as a
+// formula neutralised.
+func (a *App) sendConferenceCSV(c *gin.Context, conf models.Conference, what string, header []string, rows [][]string) {
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	w.Write(header)
+	for _, row := range rows {
 		for i := range row {
 			row[i] = SafeCell(row[i])
 		}
 		w.Write(row)
 	}
 	w.Flush()
-	name := fmt.Sprintf("%s-registrations-%s.csv", conf.Slug, a.Now().In(loc).Format("2006-01-02"))
+	name := fmt.Sprintf("%s-%s-%s.csv", conf.Slug, what, a.Now().In(conf.Location()).Format("2006-01-02"))
 	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
 	// A BOM so Excel reads the accents right.
 	c.Data(http.StatusOK, "text/csv; charset=utf-8", append([]byte("\ufeff"), b.String()...))
+}
+
+// csvTime is an instant in a spreadsheet-friendly form in loc, or "" for none.
+func csvTime(t *time.Time, loc *time.Location) string {
+	if t == nil {
+		return ""
+	}
+	return t.In(loc).Format("2006-01-02 15:04")
 }
 
 func deref(s *string) string {

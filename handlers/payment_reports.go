@@ -38,6 +38,37 @@ func (a *App) staffPayments(c *gin.Context) {
 	a.render(c, http.StatusOK, "staff_payments", p)
 }
 
+// staffPaymentsCSV is the payments page's list as a spreadsheet for the
+// treasurer to reconcile: one row per payment, times in the conference's zone.
+func (a *App) staffPaymentsCSV(c *gin.Context) {
+	conf, ok := a.conferenceFor(c)
+	if !ok {
+		return
+	}
+	ps, err := a.Store.ConferencePaymentList(c.Request.Context(), conf.ID)
+	if err != nil {
+		a.serverError(c, err)
+		return
+	}
+	loc := conf.Location()
+	header := []string{"payment_id", "receipt", "created_at", "paid_at", "registration_id", "first_name", "last_name",
+		"local", "local_name", "category", "method", "status", "amount", "currency", "refunded", "to_refund",
+		"reference", "stripe_payment_intent", "recorded_by"}
+	rows := make([][]string, 0, len(ps))
+	for _, p := range ps {
+		receipt := ""
+		if p.HasReceipt() {
+			receipt = p.ReceiptNumber()
+		}
+		rows = append(rows, []string{strconv.FormatInt(p.ID, 10), receipt, csvTime(&p.CreatedAt, loc), csvTime(p.PaidAt, loc),
+			strconv.FormatInt(p.RegistrationID, 10), p.FirstName, p.LastName, deref(p.LocalNumber), deref(p.LocalName),
+			p.CategoryName, p.Method, p.Status, models.FormatMoney(p.AmountCents), strings.ToUpper(p.Currency),
+			models.FormatMoney(p.RefundedCents), models.FormatMoney(p.OwedBack()), p.Reference,
+			deref(p.StripePaymentIntentID), deref(p.RecordedByName)})
+	}
+	a.sendConferenceCSV(c, conf, "payments", header, rows)
+}
+
 // statementView is what a local was billed.
 type statementView struct {
 	Local       models.Local
@@ -138,13 +169,11 @@ func (a *App) statementCSV(c *gin.Context) {
 	c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 }
 
-// safeCells neutralises cells a spreadsheet would read as a formula (=, +,
-// -, @, tab, carriage return first) by starting them with an apostrophe.
+// safeCells neutralises cells a spreadsheet would read as a formula, with
+// SafeCell.
 func safeCells(cells ...string) []string {
 	for i, s := range cells {
-		if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-			cells[i] = "'" + s
-		}
+		cells[i] = SafeCell(s)
 	}
 	return cells
 }

@@ -155,6 +155,7 @@ func (a *App) Routes(opts ...RouteOption) *gin.Engine {
 	officer.GET("/locals/:number/statement", a.statementPage)
 	officer.GET("/locals/:number/statement.csv", a.statementCSV)
 	staff.GET("/conferences/:slug/payments", a.staffPayments)
+	staff.GET("/conferences/:slug/payments.csv", a.staffPaymentsCSV)
 	staff.POST("/payments/:id/refund", a.refundPage)
 	staff.POST("/refunds/:id/retry", a.retryRefundPage)
 	apiMember.POST("/registrations/:id/checkout", a.apiCheckout)

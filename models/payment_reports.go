@@ -95,8 +95,7 @@ func (s *Store) ConferencePayments(ctx context.Context, conferenceID int64) (Pay
 		ORDER BY l.number NULLS LAST`, conferenceID); err != nil {
 		return sum, err
 	}
-	if err := s.db.SelectContext(ctx, &sum.Payments, paymentSelect+` WHERE r.conference_id = $1
-		AND p.status NOT IN ('pending', 'expired') ORDER BY p.created_at DESC, p.id DESC`, conferenceID); err != nil {
+	if sum.Payments, err = s.ConferencePaymentList(ctx, conferenceID); err != nil {
 		return sum, err
 	}
 	for _, p := range sum.Payments {
@@ -108,6 +107,16 @@ func (s *Store) ConferencePayments(ctx context.Context, conferenceID int64) (Pay
 	err = s.db.SelectContext(ctx, &sum.FailedRefunds, refundSelect+` JOIN registrations r ON r.id = p.registration_id
 		WHERE r.conference_id = $1 AND f.status = 'failed' ORDER BY f.created_at`, conferenceID)
 	return sum, err
+}
+
+// ConferencePaymentList is every payment of a conference that staff see,
+// newest first: abandoned and unfinished card payments (pending, expired)
+// are left out.
+func (s *Store) ConferencePaymentList(ctx context.Context, conferenceID int64) ([]Payment, error) {
+	var ps []Payment
+	err := s.db.SelectContext(ctx, &ps, paymentSelect+` WHERE r.conference_id = $1
+		AND p.status NOT IN ('pending', 'expired') ORDER BY p.created_at DESC, p.id DESC`, conferenceID)
+	return ps, err
 }
 
 // LocalStatement lists what a local was billed ("our local pays"), per
