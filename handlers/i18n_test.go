@@ -5,9 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"convene/models/rostercsv"
 	"convene/templates"
 )
 
@@ -60,5 +62,25 @@ func TestEverySpanishMessageExists(t *testing.T) {
 	}
 	if found < 100 {
 		t.Fatalf("found only %d messages; is the scan broken?", found)
+	}
+}
+
+// Every reason a roster line can be skipped for has a Spanish sentence that
+// takes the same arguments in the same order.
+func TestRosterSkipReasonsHaveSpanish(t *testing.T) {
+	cats, err := templates.LoadCatalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	verbs := regexp.MustCompile(`%[a-z]`)
+	for _, f := range rostercsv.Formats {
+		es := cats["es"][f]
+		if es == "" {
+			t.Errorf("no Spanish for the roster reason %q", f)
+			continue
+		}
+		if got, want := verbs.FindAllString(es, -1), verbs.FindAllString(f, -1); !slices.Equal(got, want) {
+			t.Errorf("the Spanish for %q fills %v, the English %v", f, got, want)
+		}
 	}
 }

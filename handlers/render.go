@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"convene/models"
+	"convene/models/rostercsv"
 	"convene/templates"
 
 	"github.com/gin-gonic/gin"
@@ -40,14 +41,23 @@ type Page struct {
 
 // T translates a message into the page's language; args fill its %s verbs.
 func (p *Page) T(msg string, args ...any) string {
-	if tr, ok := p.cat[msg]; ok && tr != "" {
-		msg = tr
-	}
+	msg = p.translate(msg)
 	if len(args) > 0 {
 		return fmt.Sprintf(msg, args...)
 	}
 	return msg
 }
+
+// translate is msg in the page's language, or msg when the catalog has none.
+func (p *Page) translate(msg string) string {
+	if tr, ok := p.cat[msg]; ok && tr != "" {
+		return tr
+	}
+	return msg
+}
+
+// SkipReason is why a roster line is skipped, in the page's language.
+func (p *Page) SkipReason(e rostercsv.RowError) string { return e.Text(p.translate) }
 
 // Note translates a stored message template and fills in its arguments.
 func (p *Page) Note(msg string, args []string) string {

@@ -446,7 +446,7 @@ func TestRosterFiles(t *testing.T) {
 			mustContain(t, r.body, tc.shows...)
 			for _, e := range tc.errors {
 				reason := strings.ReplaceAll(e.reason, `"`, "&#34;")
-				mustContain(t, r.body, fmt.Sprintf(`<tr><td>%d</td><td lang="en">%s</td></tr>`, e.line, reason))
+				mustContain(t, r.body, fmt.Sprintf(`<tr><td>%d</td><td>%s</td></tr>`, e.line, reason))
 			}
 			if f.roster(t, f.local) != "" {
 				t.Error("the preview changed the roster")
@@ -471,6 +471,17 @@ func TestRosterFiles(t *testing.T) {
 	} {
 		r := f.officer.upload("/officer/locals/4121/roster/uploads", "padron.csv", []byte(file))
 		mustContain(t, r.body, "No se leyó este archivo y el padrón no cambió.", want)
+	}
+	// ...and why each skipped line is skipped, every part of it.
+	r := f.officer.upload("/officer/locals/4121/roster/uploads", "padron.csv",
+		[]byte("Member Number,First Name,Last Name,Email\n1001,Ana,Ruiz,\n1001,Ana,Ruiz,\n1002,,Li,no-es-correo\n1003;Bo;Li\n1004,\"Ol\ngo\",Li,\n"))
+	r = f.officer.follow(t, r)
+	mustContain(t, r.body,
+		"<tr><td>3</td><td>el número de miembro 1001 aparece otra vez (primero en la línea 2); se omite esta línea</td></tr>",
+		"<tr><td>4</td><td>falta el nombre; el correo electrónico &#34;no-es-correo&#34; no es una dirección válida</td></tr>",
+		"<tr><td>6</td><td>el nombre ocupa más de una línea (líneas 6 a 7); puede que falten unas comillas</td></tr>")
+	if strings.Contains(r.body, "is missing") || strings.Contains(r.body, "appears again") {
+		t.Error("a skipped line's reason is still in English on the Spanish page")
 	}
 }
 
@@ -502,7 +513,7 @@ func TestRosterPageFlow(t *testing.T) {
 	mustContain(t, r.body, "File: march.csv", "Nothing has changed yet.",
 		"add new members: 1", "update members: 2", "mark lapsed the members not in the file: 1", "leave members as they are: 1", "skip lines that could not be read: 1",
 		"Stone, Eve", "Cortés, Ana · In good standing", "Cortés, Ana María · ana@example.org", "Reyes, Jordan",
-		`<tr><td>6</td><td lang="en">email &#34;not an email&#34; is not a valid email address</td></tr>`, "Apply these changes")
+		`<tr><td>6</td><td>email &#34;not an email&#34; is not a valid email address</td></tr>`, "Apply these changes")
 	if got := f.roster(t, f.local); strings.Contains(got, "lapsed") || strings.Contains(got, "Eve") {
 		t.Fatalf("the preview changed the roster:\n%s", got)
 	}

@@ -40,8 +40,10 @@ type Row struct {
 
 // RowError is one line of the file that was skipped, with the reason.
 type RowError struct {
-	Line   int
+	Line int
+	// Reason is Parts in English, joined with "; ".
 	Reason string
+	Parts  []Message
 }
 
 // Result is everything Parse read from a roster file.

@@ -37,7 +37,7 @@ func newParser(text string, h header) *parser {
 	}
 	p.res.Columns = maps.Clone(h.names)
 	for _, l := range h.preamble {
-		p.skip(l, fmt.Sprintf("this line comes before the column names on line %d, so it was skipped", h.line))
+		p.skip(l, msg(fPreamble, h.line))
 	}
 	return p
 }
@@ -69,12 +69,12 @@ func (p *parser) run() error {
 				reread := base + int(cr.InputOffset()) - next
 				if reread <= p.rereadBudget {
 					p.rereadBudget -= reread
-					p.skip(start, `a quote mark (") on this line opens a cell that is never closed, so the line could not be read`)
+					p.skip(start, msg(fUnclosedLine))
 					restartAt = start + 1
 					base, baseLine = next, start+1
 					continue
 				}
-				p.skip(start, fmt.Sprintf(`a quote mark (") on this line opens a cell that is never closed, so lines %d to %d could not be read`, start, end))
+				p.skip(start, msg(fUnclosedLines, start, end))
 				continue
 			}
 			if err != nil {
@@ -114,7 +114,7 @@ func (p *parser) countLine() error {
 // keeps the result unless a cell we use then holds a delimiter, which means
 // a quote swallowed the cells after it.
 func (p *parser) quoteProblem(line int) {
-	const msg = `the quote marks (") on this line do not pair up, so the line could not be read`
+	unpaired := msg(fUnpaired)
 	off := p.offsetOf(line)
 	end := strings.IndexByte(p.text[off:], '\n')
 	if end < 0 {
@@ -124,12 +124,12 @@ func (p *parser) quoteProblem(line int) {
 	}
 	cells, err := p.newReader(p.text[off:end], true).Read()
 	if err != nil || len(cells) == 0 || allBlank(cells) {
-		p.skip(line, msg)
+		p.skip(line, unpaired)
 		return
 	}
 	for _, i := range p.h.cols {
 		if i < len(cells) && strings.ContainsRune(cells[i], p.h.comma) {
-			p.skip(line, msg)
+			p.skip(line, unpaired)
 			return
 		}
 	}
@@ -153,8 +153,11 @@ func (p *parser) offsetOf(line int) int {
 	return p.curOff
 }
 
-func (p *parser) skip(line int, reason string) {
-	p.res.Errors = append(p.res.Errors, RowError{Line: line, Reason: reason})
+// skip records a line skipped for these reasons.
+func (p *parser) skip(line int, reasons ...Message) {
+	e := RowError{Line: line, Parts: reasons}
+	e.Reason = e.Text(english)
+	p.res.Errors = append(p.res.Errors, e)
 }
 
 func allBlank(cells []string) bool {

@@ -1,7 +1,6 @@
 package rostercsv
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 	"unicode"
@@ -42,7 +41,7 @@ func (p *parser) record(line int, cells []string) {
 		return cleanCell(cells[i])
 	}
 	if p.h.isHeaderAgain(cells) {
-		p.skip(line, "this line repeats the column names, so it was skipped")
+		p.skip(line, msg(fHeaderAgain))
 		return
 	}
 	if extra := lastNonBlank(cells) + 1; extra > p.h.width {
@@ -50,51 +49,50 @@ func (p *parser) record(line int, cells []string) {
 		if p.h.cols[FieldMemberNumber] == 0 {
 			p.skipped(get(FieldMemberNumber))
 		}
-		p.skip(line, fmt.Sprintf("this line has %d cells but the column names line has %d; a name may contain a %s that is not inside quote marks",
-			extra, p.h.width, delimiterWord(p.h.comma)))
+		p.skip(line, msg(cellsFormat(p.h.comma), extra, p.h.width))
 		return
 	}
-	lines := ""
+	var lines Message
 	if n := newlines(cells); n > 0 {
-		lines = fmt.Sprintf("lines %d to %d", line, line+n)
+		lines = msg(fLines, line, line+n)
 	}
 
-	var problems []string
+	var problems []Message
 	row := Row{Line: line}
 
 	row.MemberNumber = get(FieldMemberNumber)
 	// Excel users type a leading apostrophe to keep a number as text.
 	row.MemberNumber = cleanCell(strings.TrimPrefix(row.MemberNumber, "'"))
 	mnProblem := checkValue("member number", row.MemberNumber, maxMemberNumberLen, lines)
-	if mnProblem == "" && scientific.MatchString(row.MemberNumber) {
-		mnProblem = fmt.Sprintf("member number %q was changed into a number by the spreadsheet; format the column as text, type the numbers again and export again", clip(row.MemberNumber, 30))
+	if mnProblem.Format == "" && scientific.MatchString(row.MemberNumber) {
+		mnProblem = msg(fScientific, clip(row.MemberNumber, 30))
 	}
-	if mnProblem != "" {
+	if mnProblem.Format != "" {
 		problems = append(problems, mnProblem)
 	} else {
 		key := strings.ToLower(row.MemberNumber)
 		if first, dup := p.firstLine[key]; dup {
-			p.skip(line, fmt.Sprintf("member number %s appears again (first on line %d); this line is skipped", clip(row.MemberNumber, 30), first))
+			p.skip(line, msg(fRepeated, clip(row.MemberNumber, 30), first))
 			return
 		}
 		p.firstLine[key] = line
 	}
 
 	row.FirstName = get(FieldFirstName)
-	if s := checkValue("first name", row.FirstName, maxNameLen, lines); s != "" {
+	if s := checkValue("first name", row.FirstName, maxNameLen, lines); s.Format != "" {
 		problems = append(problems, s)
 	}
 	row.LastName = get(FieldLastName)
-	if s := checkValue("last name", row.LastName, maxNameLen, lines); s != "" {
+	if s := checkValue("last name", row.LastName, maxNameLen, lines); s.Format != "" {
 		problems = append(problems, s)
 	}
 
 	row.Email = get(FieldEmail)
 	if row.Email != "" {
-		if s := checkValue("email", row.Email, maxEmailLen, lines); s != "" {
+		if s := checkValue("email", row.Email, maxEmailLen, lines); s.Format != "" {
 			problems = append(problems, s)
 		} else if !validEmail(row.Email) {
-			problems = append(problems, fmt.Sprintf("email %q is not a valid email address", clip(row.Email, 60)))
+			problems = append(problems, msg(fBadEmail, clip(row.Email, 60)))
 		}
 	}
 
@@ -104,14 +102,14 @@ func (p *parser) record(line int, cells []string) {
 	} else if s, ok := standingWords[foldWords(st)]; ok {
 		row.Standing = s
 	} else {
-		problems = append(problems, fmt.Sprintf("standing %q is not one of good, lapsed", clip(st, 30)))
+		problems = append(problems, msg(fBadStanding, clip(st, 30)))
 	}
 
 	if len(problems) > 0 {
-		if mnProblem == "" {
+		if mnProblem.Format == "" {
 			p.res.Skipped = append(p.res.Skipped, row.MemberNumber)
 		}
-		p.skip(line, strings.Join(problems, "; "))
+		p.skip(line, problems...)
 		return
 	}
 	p.res.Rows = append(p.res.Rows, row)
@@ -121,7 +119,7 @@ func (p *parser) record(line int, cells []string) {
 // looks like a member number that has not been seen yet.
 func (p *parser) skipped(memberNumber string) {
 	mn := cleanCell(strings.TrimPrefix(memberNumber, "'"))
-	if checkValue("member number", mn, maxMemberNumberLen, "") != "" || scientific.MatchString(mn) {
+	if checkValue("member number", mn, maxMemberNumberLen, Message{}).Format != "" || scientific.MatchString(mn) {
 		return
 	}
 	if _, dup := p.firstLine[strings.ToLower(mn)]; dup {
@@ -130,28 +128,23 @@ func (p *parser) skipped(memberNumber string) {
 	p.res.Skipped = append(p.res.Skipped, mn)
 }
 
-// checkValue returns what is wrong with a member number, name or email, or "".
-func checkValue(what, v string, maxLen int, lines string) string {
+// checkValue returns what is wrong with a member number, name or email,
+// or a Message with no Format.
+func checkValue(what, v string, maxLen int, lines Message) Message {
+	missing, multiline, control, formula, tooLong := valueFormats(what)
 	switch {
 	case v == "":
-		return what + " is missing"
+		return msg(missing)
 	case strings.ContainsRune(v, '\n'):
-		return fmt.Sprintf("%s runs over more than one line (%s); a quote mark may be missing", what, lines)
+		return msg(multiline, lines)
 	case strings.ContainsFunc(v, unicode.IsControl):
-		return what + " contains a hidden control character"
+		return msg(control)
 	case strings.ContainsAny(v[:1], "=+-@"):
-		kind := "a name"
-		switch what {
-		case "member number":
-			kind = "a member number"
-		case "email":
-			kind = "an email address"
-		}
-		return fmt.Sprintf("%s %q looks like a spreadsheet formula, not %s", what, clip(v, 30), kind)
+		return msg(formula, clip(v, 30))
 	case utf8.RuneCountInString(v) > maxLen:
-		return fmt.Sprintf("%s is too long (more than %d characters)", what, maxLen)
+		return msg(tooLong, maxLen)
 	}
-	return ""
+	return Message{}
 }
 
 // validEmail is a loose check: one @, something before it, a dot inside the
@@ -208,16 +201,4 @@ func newlines(cells []string) int {
 		n += strings.Count(c, "\n")
 	}
 	return n
-}
-
-func delimiterWord(c rune) string {
-	switch c {
-	case ';':
-		return "semicolon"
-	case '\t':
-		return "tab"
-	case '|':
-		return "vertical bar"
-	}
-	return "comma"
 }
