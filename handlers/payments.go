@@ -516,8 +516,12 @@ func (a *App) cancelAndRefund(c *gin.Context, act models.Actor, id int64) (model
 	if err != nil {
 		return r, err
 	}
+	// The cancellation committed: what follows must finish even if the
+	// browser goes away, and the refunds are planned (in the database
+	// only) before Stripe is asked to close open checkouts, which can take
+	// seconds.
+	refunds, err := a.Store.PlanCancellationRefunds(context.WithoutCancel(c.Request.Context()), id, act, a.Now(), amount)
 	a.closeCheckouts(c, act, id)
-	refunds, err := a.Store.PlanCancellationRefunds(c.Request.Context(), id, act, a.Now(), amount)
 	if err != nil {
 		// The registration is cancelled; staff see the payment in the
 		// conference's payments view and can refund it there.

@@ -815,3 +815,56 @@ func TestCancellingStandsWhenStripeCannotExpire(t *testing.T) {
 		t.Errorf("payment after cancelling: %d %s", r.Code, r.body)
 	}
 }
+
+// cancelOnExpire is a browser that gives up while Stripe answers a
+// checkout session's expiry: it cancels the member's request then.
+type cancelOnExpire struct {
+	next   http.RoundTripper
+	cancel func()
+}
+
+func (c *cancelOnExpire) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, "/expire") {
+		c.cancel()
+	}
+	return c.next.RoundTrip(req)
+}
+
+// A member with an abandoned card checkout who paid cash cancels and closes
+// the tab while Stripe closes that checkout: the cash is still listed for
+// staff to hand back.
+func TestCancellingPlansRefundsEvenIfTheBrowserLeaves(t *testing.T) {
+	w := newPayWorld(t)
+	staff := w.ta.signedIn("desk@example.org", true, false)
+	if r := w.ana.post(w.path+"/checkout", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("checkout: %d %s", r.Code, r.body)
+	}
+	if r := staff.post(w.path+"/payments", url.Values{"method": {"cash"}}); r.Code != http.StatusSeeOther {
+		t.Fatalf("cash: %d %s", r.Code, r.body)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w.ta.Pay = payments.NewStripe(payments.Config{SecretKey: "sk_test_123", WebhookSecret: testWebhookSecret, APIBase: w.stripeBase,
+		HTTPClient: &http.Client{Transport: &cancelOnExpire{next: w.calls, cancel: cancel}, Timeout: 10 * time.Second}}, nil)
+
+	req := httptest.NewRequest("POST", w.path+"/cancel", strings.NewReader("")).WithContext(ctx)
+	req.RemoteAddr = "192.0.2.10:1234"
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, vs := range w.ana.header {
+		req.Header[k] = vs
+	}
+	for _, ck := range w.ana.cookies {
+		req.AddCookie(ck)
+	}
+	w.ta.h.ServeHTTP(httptest.NewRecorder(), req)
+
+	if reg := w.reload(t, w.reg.ID); reg.Status != models.RegCancelled {
+		t.Fatalf("registration %s, want cancelled", reg.Status)
+	}
+	var due int64
+	for _, p := range w.payments(t, w.reg.ID) {
+		due += p.RefundDueCents
+	}
+	if due != 15000 {
+		t.Errorf("cash to hand back: %d cents, want 15000", due)
+	}
+}
