@@ -261,6 +261,8 @@ func (a *App) paymentError(c *gin.Context, act models.Actor, err error) {
 		a.fail(c, http.StatusConflict, "not_payable", "This registration is cancelled or denied, so it cannot be paid.")
 	case errors.Is(err, models.ErrPaymentPending):
 		a.fail(c, http.StatusConflict, "payment_pending", "A payment for this registration is being processed. We will email you when it is done.")
+	case errors.Is(err, models.ErrAmountChanged):
+		a.fail(c, http.StatusConflict, "amount_changed", "What is owed on this registration changed meanwhile. Reload the page and pay what it shows now.")
 	case errors.Is(err, models.ErrConflict):
 		a.fail(c, http.StatusConflict, "conflict", "This payment changed meanwhile; reload and try again.")
 	default:

@@ -253,3 +253,37 @@ func TestCheckoutRacingTheCancellation(t *testing.T) {
 		})
 	}
 }
+
+// Part paid at the desk while Stripe made the session: the registration is
+// still payable but owes less, and the session for the old amount is not
+// stored (the member would be charged too much).
+func TestCheckoutRefusedWhenWhatIsOwedChangedMeanwhile(t *testing.T) {
+	t.Parallel()
+	f := newRegFixture(t)
+	ctx := context.Background()
+	r := f.awaitingPayment(t, f.member, "Cortés", "1002")
+	cs, err := f.s.PrepareCheckout(ctx, r.ID, f.member)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.RecordPayment(ctx, r.ID, models.PaymentInput{Method: models.MethodCash, Amount: "50.00"}, f.staff); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.s.RecordCheckout(ctx, cs, "cs_stale", "https://checkout.stripe.test/cs_stale", f.member)
+	if !errors.Is(err, models.ErrAmountChanged) || !models.Unpayable(err) {
+		t.Fatalf("RecordCheckout: %v, want ErrAmountChanged", err)
+	}
+	ps, err := f.s.Payments(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		if p.Method == models.MethodStripe {
+			t.Errorf("a Stripe payment was stored for %d cents", p.AmountCents)
+		}
+	}
+	// A fresh checkout asks for what is owed now.
+	if cs, err = f.s.PrepareCheckout(ctx, r.ID, f.member); err != nil || cs.AmountCents != 10000 {
+		t.Errorf("new checkout for %d cents (%v), want 10000", cs.AmountCents, err)
+	}
+}

@@ -140,6 +140,7 @@ var (
 	ErrNothingDue     error = &payState{"Nothing is owed on this registration."}
 	ErrNotPayable     error = &payState{"This registration is cancelled or denied, so it cannot be paid."}
 	ErrPaymentPending error = &payState{"A payment for this registration is being processed. We will email you when it is done."}
+	ErrAmountChanged  error = &payState{"What is owed on this registration changed meanwhile. Reload the page and pay what it shows now."}
 )
 
 // Unpayable reports whether err is one of the reasons above that a
@@ -289,8 +290,9 @@ func (s *Store) PrepareCheckout(ctx context.Context, id int64, actor Actor) (Che
 // requests that created a session with the same key share one row: the
 // first one stored is returned to both. If the registration stopped being
 // payable since PrepareCheckout (cancelled, or paid another way), it stores
-// nothing and returns why, as PrepareCheckout would: the caller should then
-// expire the session it created.
+// nothing and returns why, as PrepareCheckout would; if it now owes another
+// amount (part paid at the desk meanwhile), ErrAmountChanged. The caller
+// should then expire the session it created.
 func (s *Store) RecordCheckout(ctx context.Context, cs CheckoutStart, sessionID, url string, actor Actor) (Payment, error) {
 	var id int64
 	err := s.InTx(ctx, func(tx *sqlx.Tx) error {
@@ -305,6 +307,9 @@ func (s *Store) RecordCheckout(ctx context.Context, cs CheckoutStart, sessionID,
 		}
 		if err := payable(r); checkoutGuard && err != nil {
 			return err
+		}
+		if checkoutGuard && r.AmountDueCents != cs.AmountCents {
+			return ErrAmountChanged
 		}
 		err = tx.GetContext(ctx, &id, `INSERT INTO payments (registration_id, method, status, amount_cents, currency,
 			stripe_session_id, checkout_url, idempotency_key, recorded_by)
