@@ -130,7 +130,7 @@ var cases = []caseTest{
 		in: "Member Number,First Name,Last Name,Good Standing\n" +
 			"1,A,A,Lapsed\n2,A,A,no\n3,A,A,FALSE\n4,A,A,0\n5,A,A,suspended\n6,A,A,Not in good standing\n7,A,A,Inactivo\n" +
 			"8,A,A,good\n9,A,A,Active\n10,A,A,Y\n11,A,A,TRUE\n12,A,A,1\n13,A,A,In  Good Standing\n14,A,A,Sí\n15,A,A,\n" +
-			"16,A,A,maybe\n17,A,A,-1\n",
+			"16,A,A,maybe\n17,A,A,-1\n18,A,A,Al corriente\n19,A,A,no al corriente\n",
 		rows: []Row{
 			lapsed(2, "1", "A", "A", ""), lapsed(3, "2", "A", "A", ""), lapsed(4, "3", "A", "A", ""),
 			lapsed(5, "4", "A", "A", ""), lapsed(6, "5", "A", "A", ""), lapsed(7, "6", "A", "A", ""),
@@ -138,6 +138,7 @@ var cases = []caseTest{
 			good(9, "8", "A", "A", ""), good(10, "9", "A", "A", ""), good(11, "10", "A", "A", ""),
 			good(12, "11", "A", "A", ""), good(13, "12", "A", "A", ""), good(14, "13", "A", "A", ""),
 			good(15, "14", "A", "A", ""), good(16, "15", "A", "A", ""),
+			good(19, "18", "A", "A", ""), lapsed(20, "19", "A", "A", ""),
 		},
 		errs: []lineReason{
 			{17, `standing "maybe" is not one of good, lapsed`},

@@ -22,6 +22,8 @@ var standingWords = map[string]string{
 	"good": StandingGood, "active": StandingGood, "yes": StandingGood, "y": StandingGood,
 	"true": StandingGood, "1": StandingGood, "in good standing": StandingGood,
 	"good standing": StandingGood, "activo": StandingGood, "activa": StandingGood, "si": StandingGood,
+	// What the Spanish upload page tells officers to write.
+	"al corriente": StandingGood, "no al corriente": StandingLapsed,
 
 	"lapsed": StandingLapsed, "inactive": StandingLapsed, "no": StandingLapsed, "n": StandingLapsed,
 	"false": StandingLapsed, "0": StandingLapsed, "suspended": StandingLapsed,
