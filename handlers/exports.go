@@ -43,7 +43,7 @@ func (a *App) exportCSV(c *gin.Context) {
 	loc := conf.Location()
 	header := []string{"id", "status", "waitlist_position", "first_name", "last_name", "email", "phone", "local", "local_name",
 		"member_number", "category", "price", "amount_due", "accessibility", "interpretation", "childcare_count", "childcare_ages",
-		"dietary", "emergency_contact", "emergency_phone", "workshops", "registered_at", "checked_in_at"}
+		"dietary", "emergency_contact", "emergency_phone", "workshops", zoned("registered_at", loc), zoned("checked_in_at", loc)}
 	rows := make([][]string, 0, len(rs))
 	for _, r := range rs {
 		wp := ""
@@ -77,6 +77,11 @@ func (a *App) sendConferenceCSV(c *gin.Context, conf models.Conference, what str
 	// A BOM so Excel reads the accents right.
 	c.Data(http.StatusOK, "text/csv; charset=utf-8", append([]byte("\ufeff"), b.String()...))
 }
+
+// zoned names a column of csvTime instants with their zone, as every date
+// shown to a person names it, leaving the cells for spreadsheets to read as
+// dates: "registered_at (America/Los_Angeles)".
+func zoned(column string, loc *time.Location) string { return column + " (" + loc.String() + ")" }
 
 // csvTime is an instant in a spreadsheet-friendly form in loc, or "" for none.
 func csvTime(t *time.Time, loc *time.Location) string {

@@ -39,7 +39,8 @@ func TestRegistrationsCSV(t *testing.T) {
 		t.Fatalf("staff CSV has %d rows, want header + 2", len(rows))
 	}
 	head := strings.Join(rows[0], ",")
-	for _, col := range []string{"accessibility", "interpretation", "childcare_count", "childcare_ages", "dietary", "workshops", "local", "member_number", "emergency_contact"} {
+	for _, col := range []string{"accessibility", "interpretation", "childcare_count", "childcare_ages", "dietary", "workshops", "local", "member_number", "emergency_contact",
+		"registered_at (America/Los_Angeles)", "checked_in_at (America/Los_Angeles)"} {
 		if !strings.Contains(head, col) {
 			t.Errorf("CSV has no %s column", col)
 		}

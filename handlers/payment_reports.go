@@ -51,7 +51,7 @@ func (a *App) staffPaymentsCSV(c *gin.Context) {
 		return
 	}
 	loc := conf.Location()
-	header := []string{"payment_id", "receipt", "created_at", "paid_at", "registration_id", "first_name", "last_name",
+	header := []string{"payment_id", "receipt", zoned("created_at", loc), zoned("paid_at", loc), "registration_id", "first_name", "last_name",
 		"local", "local_name", "category", "method", "status", "amount", "currency", "refunded", "to_refund",
 		"reference", "stripe_payment_intent", "recorded_by"}
 	rows := make([][]string, 0, len(ps))

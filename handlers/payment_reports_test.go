@@ -94,7 +94,7 @@ func TestStaffPaymentsCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantHeader := "payment_id,receipt,created_at,paid_at,registration_id,first_name,last_name,local,local_name,category," +
+	wantHeader := "payment_id,receipt,created_at (America/Los_Angeles),paid_at (America/Los_Angeles),registration_id,first_name,last_name,local,local_name,category," +
 		"method,status,amount,currency,refunded,to_refund,reference,stripe_payment_intent,recorded_by"
 	if got := strings.Join(rows[0], ","); got != wantHeader {
 		t.Fatalf("header\n got %s\nwant %s", got, wantHeader)
@@ -129,7 +129,7 @@ func TestStaffPaymentsCSV(t *testing.T) {
 			"first_name": "Ana", "last_name": "Cortés", "local": "4121", "local_name": "Harbor City Academic Workers", "category": "Paid delegate",
 			"status": "succeeded", "amount": "150.00", "currency": "USD", "refunded": "50.00", "to_refund": "0.00",
 			"stripe_payment_intent": deref(card.StripePaymentIntentID), "recorded_by": "Test ana@example.org", "receipt": card.ReceiptNumber(),
-			"created_at": card.CreatedAt.In(la).Format("2006-01-02 15:04")}},
+			"created_at (America/Los_Angeles)": card.CreatedAt.In(la).Format("2006-01-02 15:04")}},
 		{"local_invoice", map[string]string{"first_name": `'=HYPERLINK("http://evil.example","x")`, "last_name": "Reyes", "local": "4121",
 			"status": "invoiced", "amount": "150.00", "recorded_by": "Test officer4121@example.org", "stripe_payment_intent": ""}},
 		{"desk 2, receipt 118", map[string]string{"first_name": "Mei", "method": "cash", "status": "succeeded", "amount": "50.00", "recorded_by": "Test treasurer@example.org"}},
