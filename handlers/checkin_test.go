@@ -617,3 +617,28 @@ func TestRememberedRevokedTokenIsRefusedBeforeAnythingElse(t *testing.T) {
 		t.Error("a revoked token checked Luis in")
 	}
 }
+
+// A body the API cannot read is answered in the API's terms, never with
+// Go's own error text.
+func TestBadJSONIsExplainedPlainly(t *testing.T) {
+	d := newDesk(t)
+	send := func(body string) response {
+		return d.scanner.do("POST", "/api/v1/conferences/pal/checkins", "application/json", strings.NewReader(body))
+	}
+	for body, want := range map[string]string{
+		``:                         "The request body is empty: send a JSON object.",
+		`{"code": "AB`:             "The request body is not valid JSON: it ends too soon.",
+		`{"code": }`:               "The request body is not valid JSON: see character 10.",
+		`{"code": 12}`:             `The field \"code\" has the wrong type (number).`,
+		`["code"]`:                 "The request body must be a JSON object.",
+		`{"code": "x", "desk": 2}`: `The field \"desk\" is not known here.`,
+	} {
+		r := send(body)
+		if r.Code != http.StatusBadRequest || r.errorCode(t) != "bad_request" || !strings.Contains(r.body, want) {
+			t.Errorf("%s: %d %s, want 400 saying %s", body, r.Code, r.body, want)
+		}
+		if strings.Contains(r.body, "json:") || strings.Contains(r.body, "Go ") {
+			t.Errorf("%s: Go's error text reached the client: %s", body, r.body)
+		}
+	}
+}

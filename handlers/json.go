@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,14 +30,33 @@ func decodeJSON(c *gin.Context, v any) error {
 	return dec.Decode(v)
 }
 
-// jsonError answers a body decodeJSON refused.
+// jsonError answers a body decodeJSON refused, saying what is wrong in
+// the API's terms (a field's name, where the JSON breaks), never in Go's.
 func jsonError(c *gin.Context, err error) {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	var (
+		mbe    *http.MaxBytesError
+		syntax *json.SyntaxError
+		typ    *json.UnmarshalTypeError
+	)
+	msg := "The request body is not valid JSON."
+	switch {
+	case errors.As(err, &mbe):
 		apiError(c, http.StatusRequestEntityTooLarge, "too_large", "The request body is too large.")
 		return
+	case errors.Is(err, io.EOF):
+		msg = "The request body is empty: send a JSON object."
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		msg = "The request body is not valid JSON: it ends too soon."
+	case errors.As(err, &syntax):
+		msg = fmt.Sprintf("The request body is not valid JSON: see character %d.", syntax.Offset)
+	case errors.As(err, &typ) && typ.Field != "":
+		msg = fmt.Sprintf("The field %q has the wrong type (%s).", typ.Field, typ.Value)
+	case errors.As(err, &typ):
+		msg = "The request body must be a JSON object."
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		msg = "The field " + strings.TrimPrefix(err.Error(), "json: unknown field ") + " is not known here."
 	}
-	apiError(c, http.StatusBadRequest, "bad_request", "The request body is not valid JSON: "+err.Error())
+	apiError(c, http.StatusBadRequest, "bad_request", msg)
 }
 
 // patchFields reads a JSON object whose values are strings, numbers, booleans
