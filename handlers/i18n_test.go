@@ -29,6 +29,7 @@ func TestEverySpanishMessageExists(t *testing.T) {
 		regexp.MustCompile(`a\.fail\(c, [^,]+, "[a-z_]+", "((?:[^"\\]|\\.)+)"\)`),
 		regexp.MustCompile(`(?m)^\s+Verify\w+\s*=\s*"((?:[^"\\]|\\.)+)"`),
 		regexp.MustCompile(`Fields: map\[string\]string\{"[a-z_]+": "((?:[^"\\]|\\.)+)"\}`),
+		regexp.MustCompile(`&payState\{"((?:[^"\\]|\\.)+)"\}`),
 	}
 	var files []string
 	fs.WalkDir(templates.FS, ".", func(p string, d fs.DirEntry, err error) error {

@@ -253,21 +253,32 @@ func (a *App) paymentError(c *gin.Context, act models.Actor, err error) {
 	switch {
 	case errors.Is(err, models.ErrNotFound) && !act.IsStaff(), errors.Is(err, models.ErrForbidden):
 		a.fail(c, http.StatusForbidden, "forbidden", "You do not have access to this registration.")
-	case errors.Is(err, models.ErrNotApproved):
-		a.fail(c, http.StatusConflict, "not_approved", "This registration can be paid once it is approved.")
-	case errors.Is(err, models.ErrNothingDue):
-		a.fail(c, http.StatusConflict, "nothing_due", "Nothing is owed on this registration.")
-	case errors.Is(err, models.ErrNotPayable):
-		a.fail(c, http.StatusConflict, "not_payable", "This registration is cancelled or denied, so it cannot be paid.")
-	case errors.Is(err, models.ErrPaymentPending):
-		a.fail(c, http.StatusConflict, "payment_pending", "A payment for this registration is being processed. We will email you when it is done.")
-	case errors.Is(err, models.ErrAmountChanged):
-		a.fail(c, http.StatusConflict, "amount_changed", "What is owed on this registration changed meanwhile. Reload the page and pay what it shows now.")
-	case errors.Is(err, models.ErrConflict):
-		a.fail(c, http.StatusConflict, "conflict", "This payment changed meanwhile; reload and try again.")
-	default:
+		return
+	case !errors.Is(err, models.ErrConflict):
 		a.modelError(c, err)
+		return
 	}
+	for _, u := range unpayableCodes {
+		if errors.Is(err, u.err) {
+			// The reason's own text, written to be shown (never a wrapped one).
+			a.fail(c, http.StatusConflict, u.code, u.err.Error())
+			return
+		}
+	}
+	a.fail(c, http.StatusConflict, "conflict", "This payment changed meanwhile; reload and try again.")
+}
+
+// unpayableCodes are the API codes of the reasons a registration cannot be
+// paid now; their messages are the reasons' own.
+var unpayableCodes = []struct {
+	err  error
+	code string
+}{
+	{models.ErrNotApproved, "not_approved"},
+	{models.ErrNothingDue, "nothing_due"},
+	{models.ErrNotPayable, "not_payable"},
+	{models.ErrPaymentPending, "payment_pending"},
+	{models.ErrAmountChanged, "amount_changed"},
 }
 
 // recordPaymentPage records an offline payment from the payment page's forms.
