@@ -79,68 +79,82 @@ func TicketToken(code string) (string, bool) {
 	return b.String(), true
 }
 
-// checkInSQL is a scan as one statement, so a check-in costs one round trip:
+// checkInSQL is a batch of scans as one statement, so a check-in costs one
+// round trip, and scans that queued together share it (see scanQueue). Its
+// arguments are arrays with an element per scan: $1 tokens, $2 conference
+// slugs, $3 who scans, $4 nonces, $5 the codes' hashes, $6 remembered API
+// tokens' hashes (empty when none) and $7 their addresses' throttle keys;
+// $8 is the throttle's window. No two scans in a batch have the same token
+// or the same person's nonce.
 //
-//   - reg locks the badge's registration (FOR UPDATE): scans of one badge at
-//     several desks queue here, and each sees the row as the one before left
-//     it, so exactly one of them finds it not yet checked in;
-//   - verdict says what the scan does, from that locked row;
-//   - req records a client nonce with the verdict; when the nonce exists
+//   - desk finds each scan's conference, unless the scan came with a
+//     remembered API token that no longer works: it checks, first, that the
+//     token is not revoked, that its owner is still staff and that its
+//     address is not throttled, as TokenUser would;
+//   - reg locks the badges' registrations (FOR UPDATE, in id order, so
+//     batches never wait on each other in a circle): scans of one badge in
+//     other batches or processes queue here, and each sees the row as the
+//     one before left it, so exactly one of them finds it not yet checked in;
+//   - verdict says what each scan does, from its locked row;
+//   - req records each client nonce with its verdict; when the nonce exists
 //     already (a retry, or a retry still in flight, which it waits for), it
-//     records nothing and the scan does nothing;
-//   - done checks in and audit audits, only when the verdict is checked_in.
+//     records nothing and that scan does nothing;
+//   - done checks in and audit audits, only where the verdict is checked_in.
 //
-// It returns one row with the registration (read as the statement started,
-// so the fields the scan could change come again as cur_*), or none when the
-// conference or the code is unknown, or when the scan came with a
-// remembered API token ($6, its hash) that no longer works: live checks,
-// first, that it is not revoked, that its owner is still staff and that its
-// address ($7, the throttle key) is not throttled, as TokenUser would.
+// It returns a row per scan (n, its place in the arrays) with the
+// registration (read as the statement started, so the fields a scan could
+// change come again as cur_*), and none for a scan whose conference or code
+// is unknown or whose remembered token no longer works.
 func checkInSQL() string {
 	already := `WHEN reg.checked_in_at IS NOT NULL THEN 'already_checked_in'`
 	guard := ` AND r.checked_in_at IS NULL`
 	if !checkinGuard {
 		already, guard = ``, ``
 	}
-	return `WITH live AS (SELECT $6::bytea IS NULL OR (
+	return `WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bytea[], $6::bytea[], $7::text[])
+		WITH ORDINALITY AS i(token, slug, user_id, nonce, code_hash, token_hash, throttle_key, n)),
+	desk AS (SELECT i.*, c.id AS desk_id FROM input i JOIN conferences c ON c.slug = i.slug
+		WHERE i.token_hash = '' OR (
 			EXISTS (SELECT FROM api_tokens t JOIN users u ON u.id = t.user_id
-				WHERE t.token_hash = $6 AND t.revoked_at IS NULL AND u.id = $3 AND u.is_staff)
-			AND (SELECT count(*) FROM login_failures WHERE key = $7 AND failed_at > now() - $8::interval) < ` + strconv.Itoa(TokenFailuresPerAddress) + `) AS ok),
-	desk AS (SELECT id FROM conferences, live WHERE slug = $2::text AND live.ok),
-	reg AS (SELECT r.id, r.conference_id, r.status, r.amount_due_cents, r.checked_in_at, r.checked_in_by, r.updated_at
-		FROM registrations r WHERE r.ticket_token = $1::text FOR UPDATE),
-	verdict AS (SELECT desk.id AS desk_id, reg.*, CASE
+				WHERE t.token_hash = i.token_hash AND t.revoked_at IS NULL AND u.id = i.user_id AND u.is_staff)
+			AND (SELECT count(*) FROM login_failures f WHERE f.key = i.throttle_key AND f.failed_at > now() - $8::interval) < ` + strconv.Itoa(TokenFailuresPerAddress) + `)),
+	reg AS (SELECT r.id, r.ticket_token, r.conference_id, r.status, r.amount_due_cents, r.checked_in_at, r.checked_in_by, r.updated_at
+		FROM registrations r WHERE r.ticket_token = ANY ($1::text[]) ORDER BY r.id FOR UPDATE),
+	verdict AS (SELECT d.n, d.user_id, d.nonce, d.code_hash, d.desk_id, reg.id, reg.status, reg.amount_due_cents,
+			reg.checked_in_at, reg.checked_in_by, reg.updated_at, CASE
 			WHEN reg.id IS NULL THEN 'not_found'
-			WHEN reg.conference_id <> desk.id THEN 'wrong_conference'
+			WHEN reg.conference_id <> d.desk_id THEN 'wrong_conference'
 			WHEN reg.status = 'cancelled' THEN 'cancelled'
 			WHEN reg.status <> 'confirmed' THEN 'not_confirmed'
 			` + already + `
 			ELSE 'checked_in' END AS result
-		FROM desk LEFT JOIN reg ON true),
+		FROM desk d LEFT JOIN reg ON reg.ticket_token = d.token),
 	req AS (INSERT INTO checkin_requests (user_id, nonce, conference_id, code_hash, registration_id, result, checked_in_at, checked_in_by)
-		SELECT $3::bigint, $4::text, v.desk_id, $5::bytea, v.id, v.result,
+		SELECT v.user_id, v.nonce, v.desk_id, v.code_hash, v.id, v.result,
 			CASE WHEN v.result = 'checked_in' THEN now() ELSE v.checked_in_at END,
-			CASE WHEN v.result = 'checked_in' THEN $3::bigint ELSE v.checked_in_by END
-		FROM verdict v WHERE $4::text <> ''
-		ON CONFLICT DO NOTHING RETURNING 1),
-	done AS (UPDATE registrations r SET checked_in_at = now(), checked_in_by = $3::bigint, updated_at = now()
+			CASE WHEN v.result = 'checked_in' THEN v.user_id ELSE v.checked_in_by END
+		FROM verdict v WHERE v.nonce <> ''
+		ON CONFLICT DO NOTHING RETURNING user_id, nonce),
+	done AS (UPDATE registrations r SET checked_in_at = now(), checked_in_by = v.user_id, updated_at = now()
 		FROM verdict v WHERE r.id = v.id AND v.result = 'checked_in'` + guard + `
-		AND ($4::text = '' OR EXISTS (SELECT 1 FROM req))
+		AND (v.nonce = '' OR EXISTS (SELECT FROM req WHERE req.user_id = v.user_id AND req.nonce = v.nonce))
 		RETURNING r.id, r.checked_in_at, r.checked_in_by, r.updated_at),
-	audit AS (INSERT INTO audit_log (actor_id, action, entity, entity_id) SELECT $3::bigint, 'checked_in', 'registration', id FROM done)
-	SELECT v.result, (SELECT count(*) FROM req) AS recorded, v.status AS cur_status, v.amount_due_cents AS cur_amount_due_cents,
+	audit AS (INSERT INTO audit_log (actor_id, action, entity, entity_id) SELECT checked_in_by, 'checked_in', 'registration', id FROM done)
+	SELECT v.n, v.result, EXISTS (SELECT FROM req WHERE req.user_id = v.user_id AND req.nonce = v.nonce) AS recorded,
+		v.status AS cur_status, v.amount_due_cents AS cur_amount_due_cents,
 		coalesce(done.checked_in_at, v.checked_in_at) AS cur_checked_in_at, coalesce(done.checked_in_by, v.checked_in_by) AS cur_checked_in_by,
 		coalesce(done.updated_at, v.updated_at) AS cur_updated_at, cu.name AS checked_in_by_name, x.*
-	FROM verdict v LEFT JOIN done ON true
+	FROM verdict v LEFT JOIN done ON done.id = v.id
 	LEFT JOIN users cu ON cu.id = coalesce(done.checked_in_by, v.checked_in_by)
-	JOIN (` + registrationSelect + ` WHERE r.ticket_token = $1::text) x ON x.id = v.id`
+	JOIN (` + registrationSelect + ` WHERE r.ticket_token = ANY ($1::text[])) x ON x.id = v.id`
 }
 
-// scanRow is checkInSQL's answer.
+// scanRow is checkInSQL's answer for one scan.
 type scanRow struct {
 	checkinRow
+	N           int64      `db:"n"`
 	Result      string     `db:"result"`
-	Recorded    int        `db:"recorded"`
+	Recorded    bool       `db:"recorded"`
 	CurStatus   string     `db:"cur_status"`
 	CurDue      int64      `db:"cur_amount_due_cents"`
 	CurAt       *time.Time `db:"cur_checked_in_at"`
@@ -167,25 +181,25 @@ func (s *Store) CheckIn(ctx context.Context, slug, code, nonce string, actor Act
 	// statement: it checks the conference and records the nonce.
 	token, _ := TicketToken(code)
 	codeHash := sha256.Sum256([]byte(token))
-	var tokenHash []byte // NULL: a signed-in person, or a token just looked up
+	a := scanArgs{token: token, slug: slug, nonce: nonce, userID: actor.User.ID, codeHash: codeHash[:],
+		tokenHash: []byte{}, throttleKey: "token:" + actor.Addr}
 	if actor.Token != "" {
-		tokenHash = hashToken(actor.Token)
+		// A remembered token, which the statement checks again.
+		a.tokenHash = hashToken(actor.Token)
 	}
-	var row scanRow
-	err = s.getPrepared(ctx, &row, checkInSQL(), token, slug, actor.User.ID, nonce, codeHash[:],
-		tokenHash, "token:"+actor.Addr, ThrottleWindow.String())
+	row, err := s.checkInQueued(ctx, a)
 	switch {
-	case err == nil:
+	case err == nil && row != nil:
 		r := row.Registration
 		r.Status, r.AmountDueCents, r.CheckedInAt, r.CheckedInBy, r.UpdatedAt = row.CurStatus, row.CurDue, row.CurAt, row.CurBy, row.CurUpdateAt
 		ci = CheckIn{Result: row.Result, Registration: &r}
 		if row.CheckedInByName != nil {
 			ci.CheckedInByName = *row.CheckedInByName
 		}
-		if nonce == "" || row.Recorded == 1 {
+		if nonce == "" || row.Recorded {
 			return ci, false, nil
 		}
-	case errors.Is(err, sql.ErrNoRows):
+	case err == nil:
 		ci = CheckIn{Result: UnknownCode}
 		if actor.Token != "" {
 			// The statement did nothing: was it the token?

@@ -26,6 +26,7 @@ type Store struct {
 	stmts     sync.Map
 	preparing sync.Map // queries being prepared in the background
 	scanners  scannerTokens
+	scanQueue scanQueue
 }
 
 // NewStore wraps a database handle.
