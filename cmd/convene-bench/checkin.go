@@ -22,10 +22,12 @@ import (
 // /api/v1/conferences/{slug}/checkins as a scanner device sends it: a staff
 // member's bearer token, the badge's whole QR text and a fresh nonce. Every
 // scan must answer "checked_in". The baseline is a bare gin handler doing
-// the least a check-in can do, one conditional single-row UPDATE in
+// the least a scan can do alone, one conditional single-row UPDATE in
 // PostgreSQL on the same table through the same pool, at the same
-// concurrency. The goal (p99 under 10 ms and 2,000 scans a second) is
-// absolute, and is measured as two rows of 10 s each:
+// concurrency. The app batches scans that arrive together (models'
+// scanQueue), so it can do more scans a second than this baseline. The goal
+// (p99 under 10 ms and 2,000 scans a second) is absolute, and is measured as
+// two rows of 10 s each:
 //
 //   - capacity: the desks scan as fast as they are answered (closed loop):
 //     the most scans a second the app can do, which must be 2,000 or more;
@@ -111,6 +113,7 @@ func checkinBench(ctx context.Context, e *env) ([]Row, error) {
 		}
 	}
 
+	batches0, scans0 := e.app.Store.CheckinBatches()
 	l := e.loadFor("checkin")
 	l.Clients, l.Duration = checkinDesks, checkinDuration
 	got, baseline, err := l.Compare(ctx, app, base)
@@ -123,6 +126,9 @@ func checkinBench(ctx context.Context, e *env) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	batches, scans := e.app.Store.CheckinBatches()
+	batches, scans = batches-batches0, scans-scans0
 
 	// Exactly once: every badge the app checked in has one audit entry.
 	var n struct {
@@ -139,8 +145,9 @@ func checkinBench(ctx context.Context, e *env) ([]Row, error) {
 	if n.CheckedIn != n.Audited {
 		return nil, fmt.Errorf("check-in: %d badges checked in but %d check-ins audited", n.CheckedIn, n.Audited)
 	}
-	note := fmt.Sprintf("20 desks, 10 s measured whatever -c and -duration say; bearer token + nonce per scan; %s badges per side seeded in %s; %s badges scanned by the app in both rows (warm-ups included), %s checked in, each audited once",
-		thousands(checkinBadges), seeded.Round(100*time.Millisecond), thousands(appBadges.handed()), thousands(int64(n.CheckedIn)))
+	note := fmt.Sprintf("20 desks, 10 s measured whatever -c and -duration say; bearer token + nonce per scan; %s badges per side seeded in %s; %s badges scanned by the app in both rows (warm-ups included), %s checked in, each audited once; the app's scans went to the database in %s batches, %.1f scans in each on average",
+		thousands(checkinBadges), seeded.Round(100*time.Millisecond), thousands(appBadges.handed()), thousands(int64(n.CheckedIn)),
+		thousands(batches), float64(scans)/float64(max(batches, 1)))
 	return []Row{
 		{What: "check-in capacity: 20 desks scanning distinct codes as fast as answered, 10 s", Got: got,
 			Baseline: "bare gin + 1-row UPDATE", Base: baseline, Goal: checkinCapacityGoal(),
@@ -155,13 +162,12 @@ func checkinBench(ctx context.Context, e *env) ([]Row, error) {
 // baselineVerdict says whether the baseline itself meets an absolute goal.
 // The check-in goal is absolute, and how fast the same 2-CPU machine is
 // varies from day to day (its bare baseline did 4,066 scans/s one day and
-// 2,000 another): a baseline that misses the goal means this machine, that
-// day, cannot meet it whatever the app does.
+// 2,000 another), so the row says how the baseline fared on the day.
 func baselineVerdict(g Goal, base Result) string {
 	if g.Met(Row{Got: base}) {
-		return "the bare baseline meets this goal on this machine"
+		return "the bare baseline meets this goal on this machine in this run"
 	}
-	return "the bare baseline itself misses this goal on this machine today, and a check-in cannot do less than it does"
+	return "the bare baseline itself misses this goal on this machine in this run"
 }
 
 // badges hands out distinct ticket tokens, one per scan, from any goroutine.
