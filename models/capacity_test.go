@@ -362,3 +362,78 @@ func TestAuditTrailOfARegistration(t *testing.T) {
 		t.Errorf("held %d, waitlisted %d, oversold %d; want 1, 1, 0", res.held, res.waitlisted, res.oversold)
 	}
 }
+
+// TestSeatGoneSinceItWasReadUndoesTheRegistration: a registration that
+// expects a seat stores itself and takes the seat in one statement. When
+// the seat went since it was read, that statement must undo all of itself,
+// the counters included, and the registration goes on the waiting list.
+//
+//   - conference full: registered with the conference as read before its
+//     last seat went (a stale read), with room left in the category;
+//   - category full: 40 members race for a category of 10 in a conference
+//     with room (Register reads the categories itself, so only a race makes
+//     that read stale).
+func TestSeatGoneSinceItWasReadUndoesTheRegistration(t *testing.T) {
+	for _, full := range []string{"conference", "category"} {
+		t.Run(full+" full", func(t *testing.T) {
+			s := newStore(t)
+			ctx := context.Background()
+			in := validConference("stale")
+			if full == "conference" {
+				in.Capacity = "1"
+			}
+			conf, err := s.CreateConference(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conf, _ = s.SetConferenceStatus(ctx, conf.ID, models.StatusPublished)
+			cat := models.CategoryInput{Slug: "open", Name: "Open", Price: "0"}
+			if full == "category" {
+				cat.Capacity = "10"
+			}
+			if _, err := s.CreateCategory(ctx, conf, cat); err != nil {
+				t.Fatal(err)
+			}
+			stale, err := s.ConferenceBySlug(ctx, conf.Slug, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := struct{ held, waitlisted int }{1, 1}
+			if full == "category" {
+				rush(t, s, stale, fastActors(t, s, "racer", 40), nil)
+				want.held, want.waitlisted = 10, 30
+			} else {
+				now := stale.RegistrationOpensAt.Add(time.Hour)
+				for i, a := range fastActors(t, s, "stale", 2) {
+					if _, err := s.Register(ctx, stale, models.RegistrationInput{Category: "open", FirstName: "Member",
+						LastName: fmt.Sprint(i), Email: a.User.Email}, a, now); err != nil {
+						t.Fatalf("registration %d: %v", i, err)
+					}
+				}
+			}
+			var n struct {
+				Conference int `db:"conference"`
+				Category   int `db:"category"`
+				Held       int `db:"held"`
+				Waitlisted int `db:"waitlisted"`
+				Orphans    int `db:"orphans"`
+			}
+			err = s.DB().Get(&n, `SELECT (SELECT taken FROM conferences WHERE id = $1) AS conference,
+				(SELECT taken FROM categories WHERE conference_id = $1) AS category,
+				(SELECT count(*) FROM registrations WHERE conference_id = $1 AND status = 'confirmed' AND holds_seat) AS held,
+				(SELECT count(*) FROM registrations WHERE conference_id = $1 AND status = 'waitlisted' AND NOT holds_seat) AS waitlisted,
+				(SELECT count(*) FROM audit_log a WHERE a.entity = 'registration'
+					AND NOT EXISTS (SELECT FROM registrations r WHERE r.id = a.entity_id)) AS orphans`, conf.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n.Held != want.held || n.Waitlisted != want.waitlisted {
+				t.Errorf("%d confirmed and %d waitlisted, want %d and %d", n.Held, n.Waitlisted, want.held, want.waitlisted)
+			}
+			if n.Conference != want.held || n.Category != want.held || n.Orphans != 0 {
+				t.Errorf("seats taken: conference %d, category %d (want %d each); %d audit entries of no registration",
+					n.Conference, n.Category, want.held, n.Orphans)
+			}
+		})
+	}
+}

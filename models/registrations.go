@@ -392,9 +392,13 @@ func (s *Store) Register(ctx context.Context, conf Conference, in RegistrationIn
 	// meanwhile, the transaction is undone and the registration starts over
 	// in line.
 	if conf.SeatsLeft() != 0 && cat.SeatsLeft() != 0 {
-		err = s.InTx(ctx, func(tx *sqlx.Tx) error {
-			return s.registerSeated(ctx, tx, &r, conf, cat, local, actor, sessions, details)
-		})
+		if len(sessions) == 0 {
+			err = s.registerAtOnce(ctx, &r, conf, cat, local, actor, details)
+		} else {
+			err = s.InTx(ctx, func(tx *sqlx.Tx) error {
+				return s.registerSeated(ctx, tx, &r, conf, cat, local, actor, sessions, details)
+			})
+		}
 		if !errors.Is(err, errNoSeat) {
 			if err != nil {
 				return r, err
@@ -444,17 +448,13 @@ var errNoSeat = errors.New("no seat after all")
 // gone, and the caller rolls back.
 func (s *Store) registerSeated(ctx context.Context, tx *sqlx.Tx, r *Registration, conf Conference, cat Category, local Local,
 	actor Actor, sessions []int64, details map[string]any) error {
-	approve, err := s.verify(ctx, tx, r, cat, local)
+	steps, err := s.seated(ctx, tx, r, conf, cat, local, actor)
 	if err != nil {
 		return err
 	}
-	if approve {
-		approveNow(r, conf, actor, time.Now().Truncate(time.Microsecond))
-	}
-	r.HoldsSeat = true
 	// It is stored already moved on: one row written once, not inserted
 	// and then updated.
-	if err := s.insertRegistration(ctx, tx, r, actor, sessions, details, moveOnSteps(r, approve)...); err != nil {
+	if err := s.insertRegistration(ctx, tx, r, actor, sessions, details, steps...); err != nil {
 		return err
 	}
 	held, err := s.takeCounters(ctx, tx, r, sessions)
@@ -464,6 +464,55 @@ func (s *Store) registerSeated(ctx context.Context, tx *sqlx.Tx, r *Registration
 	return err
 }
 
+// registerAtOnce is registerSeated for a registration with no workshops, as
+// one statement with no transaction around it (registerAtOnceSQL): the
+// conference's and category's counters, which every registration updates,
+// stay locked only while it commits, not also for a round trip to the app
+// and back to say COMMIT. When the seats are gone it undoes all of itself
+// and reports errNoSeat.
+func (s *Store) registerAtOnce(ctx context.Context, r *Registration, conf Conference, cat Category, local Local,
+	actor Actor, details map[string]any) error {
+	steps, err := s.seated(ctx, s.db, r, conf, cat, local, actor)
+	if err != nil {
+		return err
+	}
+	err = s.storeRegistration(ctx, nil, registerAtOnceSQL(), r, actor, details, steps...)
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == noSeatCode {
+		return errNoSeat
+	}
+	return err
+}
+
+// noSeatCode is the SQLSTATE of convene_no_seat() (migration 00008).
+const noSeatCode = "CV001"
+
+// seated verifies a registration that will hold a seat and returns the
+// moves that take it from submitted to where it goes on.
+func (s *Store) seated(ctx context.Context, q sqlx.QueryerContext, r *Registration, conf Conference, cat Category, local Local, actor Actor) ([]step, error) {
+	approve, err := s.verify(ctx, q, r, cat, local)
+	if err != nil {
+		return nil, err
+	}
+	if approve {
+		approveNow(r, conf, actor, time.Now().Truncate(time.Microsecond))
+	}
+	r.HoldsSeat = true
+	return moveOnSteps(r, approve), nil
+}
+
+// registerAtOnceSQL is registrationInsert that then takes the seats, last,
+// when the registration was stored: the category's, then the conference's
+// (the order every seat-taking statement locks them in). When either is
+// full, convene_no_seat() fails the statement, and with it the insert.
+func registerAtOnceSQL() string {
+	return registrationInsertCTEs + `,
+	category AS (UPDATE categories SET taken = taken + 1 WHERE id = $2 AND EXISTS (SELECT FROM reg)` + seatCondition() + ` RETURNING id),
+	conference AS (UPDATE conferences SET taken = taken + 1 WHERE id = $1 AND EXISTS (SELECT FROM category)` + seatCondition() + ` RETURNING id)
+	SELECT id AS entity_id, created_at FROM reg
+	WHERE CASE WHEN EXISTS (SELECT FROM conference) THEN true ELSE convene_no_seat() END`
+}
+
 // insertRegistration stores a submitted registration, its audit entry and
 // its workshop sign-ups. With steps, the registration is stored as those
 // moves of its lifecycle leave it, each checked and audited as Transition
@@ -471,6 +520,20 @@ func (s *Store) registerSeated(ctx context.Context, tx *sqlx.Tx, r *Registration
 // then updated, which in a registration rush is an update of every index
 // of the table saved.
 func (s *Store) insertRegistration(ctx context.Context, tx *sqlx.Tx, r *Registration, actor Actor, sessions []int64, details map[string]any, steps ...step) error {
+	if err := s.storeRegistration(ctx, tx, registrationInsert, r, actor, details, steps...); err != nil {
+		return err
+	}
+	for _, sid := range sessions {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO registration_sessions (registration_id, session_id) VALUES ($1, $2)`, r.ID, sid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// storeRegistration runs query, registrationInsert or a statement built on
+// it, for r moved on by steps, in tx or (nil) in a transaction of its own.
+func (s *Store) storeRegistration(ctx context.Context, tx *sqlx.Tx, query string, r *Registration, actor Actor, details map[string]any, steps ...step) error {
 	args := r.VerifyArgs
 	if args == nil {
 		args = pq.StringArray{}
@@ -489,7 +552,7 @@ func (s *Store) insertRegistration(ctx context.Context, tx *sqlx.Tx, r *Registra
 		ID        int64     `db:"entity_id"`
 		CreatedAt time.Time `db:"created_at"`
 	}
-	err = s.get(ctx, tx, &stored, registrationInsert,
+	err = s.get(ctx, tx, &stored, query,
 		r.ConferenceID, r.CategoryID, r.UserID, r.CreatedBy, r.CreatedAs, r.FirstName, r.LastName, r.Email, r.Phone,
 		r.LocalID, r.MemberNumber, r.Accessibility, r.Interpretation, r.ChildcareCount, r.ChildcareAges, r.Dietary,
 		r.EmergencyName, r.EmergencyPhone, r.Approver, r.PriceCents, r.AmountDueCents, r.TicketToken,
@@ -503,11 +566,6 @@ func (s *Store) insertRegistration(ctx context.Context, tx *sqlx.Tx, r *Registra
 	}
 	// updated_at too is the transaction's start, whatever moves follow.
 	r.ID, r.CreatedAt, r.UpdatedAt, r.Status = stored.ID, stored.CreatedAt, stored.CreatedAt, status
-	for _, sid := range sessions {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO registration_sessions (registration_id, session_id) VALUES ($1, $2)`, r.ID, sid); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
@@ -515,7 +573,11 @@ func (s *Store) insertRegistration(ctx context.Context, tx *sqlx.Tx, r *Registra
 // entries ($31 actor, $32 actions, $33 details: registration_submitted and
 // the moves that led to $34, in order) in one statement, and returns its id
 // and creation time.
-const registrationInsert = `WITH reg AS (
+const registrationInsert = registrationInsertCTEs + `
+	SELECT id AS entity_id, created_at FROM reg`
+
+// registrationInsertCTEs is registrationInsert but its answer.
+const registrationInsertCTEs = `WITH reg AS (
 	INSERT INTO registrations (conference_id, category_id, user_id, created_by, created_as, status,
 		first_name, last_name, email, phone, local_id, member_number, accessibility, interpretation, childcare_count,
 		childcare_ages, dietary, emergency_name, emergency_phone, approver, price_cents, amount_due_cents, ticket_token,
@@ -524,8 +586,7 @@ const registrationInsert = `WITH reg AS (
 		$23,$24,$25,$26,$27,$28,$29,$30) RETURNING id, created_at),
 	audit AS (INSERT INTO audit_log (actor_id, action, entity, entity_id, details)
 		SELECT $31::bigint, a.action, 'registration', reg.id, a.details::jsonb
-		FROM reg, unnest($32::text[], $33::text[]) WITH ORDINALITY AS a(action, details, n) ORDER BY a.n)
-	SELECT id AS entity_id, created_at FROM reg`
+		FROM reg, unnest($32::text[], $33::text[]) WITH ORDINALITY AS a(action, details, n) ORDER BY a.n)`
 
 // localNumber accepts "4121", "Local 4121" or "4121 — Harbor City ...".
 func localNumber(s string) string {
@@ -837,13 +898,13 @@ func (s *Store) evaluate(ctx context.Context, tx *sqlx.Tx, r *Registration, conf
 // verify checks a registration against its local's roster and fills in its
 // verification note, the roster line and who must decide; approve reports
 // whether it is approved on the spot.
-func (s *Store) verify(ctx context.Context, tx *sqlx.Tx, r *Registration, cat Category, local Local) (approve bool, err error) {
+func (s *Store) verify(ctx context.Context, q sqlx.QueryerContext, r *Registration, cat Category, local Local) (approve bool, err error) {
 	var note string
 	var args []string
 	var entryID *int64
 	match := false
 	if r.LocalID != nil && r.MemberNumber != "" {
-		e, err := s.RosterEntry(ctx, tx, *r.LocalID, r.MemberNumber)
+		e, err := s.RosterEntry(ctx, q, *r.LocalID, r.MemberNumber)
 		switch {
 		case errors.Is(err, ErrNotFound):
 			note, args = VerifyUnknownNumber, []string{local.Number, r.MemberNumber}
