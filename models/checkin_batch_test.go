@@ -173,66 +173,6 @@ func TestScansQueuedTogetherGetTheirOwnAnswers(t *testing.T) {
 	}
 }
 
-// TestDesksOfSeveralProcessesScanOneBadge scans one badge from five desks in
-// each of four app processes (four Stores, each with its own batches) at
-// once. In one process the batches keep scans of one badge apart; across
-// processes only the database's row lock does, and exactly one scan may
-// check in. The control run switches the guard off and must see more.
-func TestDesksOfSeveralProcessesScanOneBadge(t *testing.T) {
-	for _, guard := range []bool{true, false} {
-		t.Run(fmt.Sprintf("guard=%v", guard), func(t *testing.T) {
-			f := newRegFixture(t)
-			r := f.confirmed(t, "Ana", "Cortés", "1002")
-			others := f.badges(t, 20)
-			models.SetCheckinGuard(guard)
-			defer models.SetCheckinGuard(true)
-			var mu sync.Mutex
-			counts := map[string]int{}
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			tokens := make([]string, 0, len(others))
-			for tok := range others {
-				tokens = append(tokens, tok)
-			}
-			for p := range 4 {
-				s := models.NewStore(f.s.DB())
-				for d := range 5 {
-					wg.Go(func() {
-						<-start
-						// Each desk scans another badge first, so batches
-						// hold several scans when the shared one comes.
-						if _, _, err := s.CheckIn(context.Background(), f.conf.Slug, tokens[p*5+d], "", f.staff); err != nil {
-							t.Errorf("check-in: %v", err)
-						}
-						ci, _, err := s.CheckIn(context.Background(), f.conf.Slug, *r.TicketToken, "", f.staff)
-						mu.Lock()
-						defer mu.Unlock()
-						if err != nil {
-							t.Errorf("check-in: %v", err)
-							return
-						}
-						counts[ci.Result]++
-					})
-				}
-			}
-			close(start)
-			wg.Wait()
-			if !guard {
-				if counts[models.CheckedIn] <= 1 {
-					t.Fatalf("control: with the guard off only %d checked in, so the test cannot detect double check-ins", counts[models.CheckedIn])
-				}
-				return
-			}
-			if counts[models.CheckedIn] != 1 || counts[models.AlreadyCheckedIn] != 19 {
-				t.Errorf("results %v, want 1 checked_in and 19 already_checked_in", counts)
-			}
-			if n := auditCount(t, f.s, "checked_in"); n != 21 {
-				t.Errorf("%d check-ins audited, want 21 (20 badges and the shared one once)", n)
-			}
-		})
-	}
-}
-
 // TestAFailedBatchGoesAgainScanByScan fails every batch of several scans, as
 // a deadlock with another process's batch would: each scan then goes again
 // alone, and all of them are checked in, once.

@@ -56,46 +56,70 @@ func auditCount(t *testing.T, s *models.Store, action string) int {
 // exactly one checks in, 19 see "already checked in", and one audit entry
 // is written. The control run switches the guard off and must see more
 // than one check-in, which shows the test can fail.
+//
+// The desks are in one app process, whose batches keep scans of one badge
+// apart, or spread over four (four Stores, five desks each), where only the
+// database's row lock does; there each desk first scans a badge of its own,
+// so the shared badge's scans meet batches that hold others.
 func TestTwentyDesksScanOneBadge(t *testing.T) {
-	for _, guard := range []bool{true, false} {
-		t.Run(fmt.Sprintf("guard=%v", guard), func(t *testing.T) {
-			f := newRegFixture(t)
-			r := f.confirmed(t, "Ana", "Cortés", "1002")
-			models.SetCheckinGuard(guard)
-			defer models.SetCheckinGuard(true)
-			counts := map[string]int{}
-			var mu sync.Mutex
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			for range 20 {
-				wg.Go(func() {
-					<-start
-					ci, _, err := f.s.CheckIn(context.Background(), f.conf.Slug, *r.TicketToken, "", f.staff)
-					mu.Lock()
-					defer mu.Unlock()
-					if err != nil {
-						t.Errorf("check-in: %v", err)
-						return
+	for _, processes := range []int{1, 4} {
+		for _, guard := range []bool{true, false} {
+			t.Run(fmt.Sprintf("processes=%d/guard=%v", processes, guard), func(t *testing.T) {
+				f := newRegFixture(t)
+				r := f.confirmed(t, "Ana", "Cortés", "1002")
+				var own []string
+				if processes > 1 {
+					for tok := range f.badges(t, 20) {
+						own = append(own, tok)
 					}
-					counts[ci.Result]++
-				})
-			}
-			close(start)
-			wg.Wait()
-			if !guard {
-				if counts[models.CheckedIn] <= 1 {
-					t.Fatalf("control: with the guard off only %d checked in, so the test cannot detect double check-ins", counts[models.CheckedIn])
 				}
-				t.Logf("control run checked the badge in %d times, as expected", counts[models.CheckedIn])
-				return
-			}
-			if counts[models.CheckedIn] != 1 || counts[models.AlreadyCheckedIn] != 19 {
-				t.Errorf("results %v, want 1 checked_in and 19 already_checked_in", counts)
-			}
-			if n := auditCount(t, f.s, "checked_in"); n != 1 {
-				t.Errorf("%d check-in audit entries, want 1", n)
-			}
-		})
+				models.SetCheckinGuard(guard)
+				defer models.SetCheckinGuard(true)
+				counts := map[string]int{}
+				var mu sync.Mutex
+				var wg sync.WaitGroup
+				start := make(chan struct{})
+				for p := range processes {
+					s := f.s
+					if processes > 1 {
+						s = models.NewStore(f.s.DB())
+					}
+					for d := range 20 / processes {
+						wg.Go(func() {
+							<-start
+							if own != nil {
+								if _, _, err := s.CheckIn(context.Background(), f.conf.Slug, own[p*20/processes+d], "", f.staff); err != nil {
+									t.Errorf("check-in: %v", err)
+								}
+							}
+							ci, _, err := s.CheckIn(context.Background(), f.conf.Slug, *r.TicketToken, "", f.staff)
+							mu.Lock()
+							defer mu.Unlock()
+							if err != nil {
+								t.Errorf("check-in: %v", err)
+								return
+							}
+							counts[ci.Result]++
+						})
+					}
+				}
+				close(start)
+				wg.Wait()
+				if !guard {
+					if counts[models.CheckedIn] <= 1 {
+						t.Fatalf("control: with the guard off only %d checked in, so the test cannot detect double check-ins", counts[models.CheckedIn])
+					}
+					t.Logf("control run checked the badge in %d times, as expected", counts[models.CheckedIn])
+					return
+				}
+				if counts[models.CheckedIn] != 1 || counts[models.AlreadyCheckedIn] != 19 {
+					t.Errorf("results %v, want 1 checked_in and 19 already_checked_in", counts)
+				}
+				if n := auditCount(t, f.s, "checked_in"); n != 1+len(own) {
+					t.Errorf("%d check-in audit entries, want 1 (and one for each desk's own badge: %d)", n, len(own))
+				}
+			})
+		}
 	}
 }
 
