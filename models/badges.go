@@ -132,7 +132,9 @@ func (s *Store) CountBadges(ctx context.Context, conferenceID int64, f BadgeFilt
 // registrations f matches by marking them printed; write then makes the
 // document from them, in the order they are handed out (by local, then
 // name), and the batch gets one audit entry. No row stays locked while the
-// document is made, so check-in desks never wait on a print run. Two staff
+// document is made, so check-in desks never wait on a print run. Rows are
+// locked in id order, as check-in batches lock theirs, so the two never
+// wait on each other in a circle. Two staff
 // printing "not yet printed" at the same moment get disjoint batches: the
 // second claim waits for the first and then skips what it took. When write
 // fails, the badges get back the printed time they had. ErrNoBadges means
@@ -147,7 +149,7 @@ func (s *Store) PrintBadges(ctx context.Context, conf Conference, f BadgeFilter,
 		Printed  time.Time  `db:"printed"`
 	}
 	err := s.db.SelectContext(ctx, &claimed, `WITH picked AS (
-			SELECT r.id, r.badge_printed_at AS previous FROM registrations r`+badgeWhere+` FOR UPDATE)
+			SELECT r.id, r.badge_printed_at AS previous FROM registrations r`+badgeWhere+` ORDER BY r.id FOR UPDATE)
 		UPDATE registrations r SET badge_printed_at = now() FROM picked WHERE r.id = picked.id
 		RETURNING r.id, picked.previous, r.badge_printed_at AS printed`, f.args(conf.ID)...)
 	if err != nil {
@@ -178,8 +180,11 @@ func (s *Store) PrintBadges(ctx context.Context, conf Conference, f BadgeFilter,
 				prev[i] = c.Previous.Format(time.RFC3339Nano)
 			}
 		}
-		if _, rerr := s.db.ExecContext(context.WithoutCancel(ctx), `UPDATE registrations r SET badge_printed_at = NULLIF(v.previous, '')::timestamptz
-			FROM unnest($1::bigint[], $2::text[]) AS v(id, previous) WHERE r.id = v.id AND r.badge_printed_at = $3`,
+		if _, rerr := s.db.ExecContext(context.WithoutCancel(ctx), `WITH locked AS (
+				SELECT id FROM registrations WHERE id = ANY ($1::bigint[]) ORDER BY id FOR UPDATE)
+			UPDATE registrations r SET badge_printed_at = NULLIF(v.previous, '')::timestamptz
+			FROM unnest($1::bigint[], $2::text[]) AS v(id, previous), locked
+			WHERE r.id = v.id AND locked.id = r.id AND r.badge_printed_at = $3`,
 			pq.Array(ids), pq.Array(prev), claimed[0].Printed); rerr != nil {
 			return 0, errors.Join(err, fmt.Errorf("giving back the printed times: %w", rerr))
 		}
