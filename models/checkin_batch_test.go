@@ -233,3 +233,193 @@ func TestAScanAbandonedWhileWaitingChangesNothing(t *testing.T) {
 		t.Errorf("the next scan: %s %v, want checked_in: the abandoned scan checked the badge in", ci.Result, err)
 	}
 }
+
+// insertBadge adds a confirmed registration of f's conference with the given
+// id and local, and returns its ticket token.
+func (f *regFixture) insertBadge(t *testing.T, id, localID int64) string {
+	t.Helper()
+	tok := models.NewTicketToken()
+	_, err := f.s.DB().Exec(`INSERT INTO registrations (id, conference_id, category_id, created_as, status,
+		first_name, last_name, email, local_id, ticket_token, holds_seat)
+		SELECT $1::bigint, $2, k.id, 'staff', 'confirmed', 'Desk', 'P' || $1::bigint, 'p' || $1::bigint || '@example.org', $3, $4, true
+		FROM categories k WHERE k.conference_id = $2 AND k.slug = 'organizing'`, id, f.conf.ID, localID, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// waitForLockWaits waits until n statements of the test's database wait
+// for a lock.
+func waitForLockWaits(t *testing.T, s *models.Store, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		var k int
+		if err := s.DB().Get(&k, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`); err != nil {
+			t.Fatal(err)
+		}
+		if k >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d statements wait for a lock, want %d", k, n)
+		}
+	}
+}
+
+// TestAPrintRunAndABatchOfScansDoNotDeadlock: a batch of scans holds several
+// registrations at once, and so does a badge print run; locking in
+// different orders, each would wait for the other and PostgreSQL would fail
+// one of them. Here the batch holds r1 and waits for r2 (held elsewhere),
+// while the print run, whose local has r1 and r3, starts with r3 (inserted
+// first, so met first). Both must finish.
+func TestAPrintRunAndABatchOfScansDoNotDeadlock(t *testing.T) {
+	f := newRegFixture(t)
+	ctx := context.Background()
+	var base int64
+	if err := f.s.DB().Get(&base, `SELECT nextval('registrations_id_seq') + 1000`); err != nil {
+		t.Fatal(err)
+	}
+	t3 := f.insertBadge(t, base+3, f.local.ID)
+	t1 := f.insertBadge(t, base+1, f.local.ID)
+	t2 := f.insertBadge(t, base+2, f.other.ID)
+	elsewhere := f.s.DB().MustBegin()
+	elsewhere.MustExec(`SELECT FROM registrations WHERE id = $1 FOR UPDATE`, base+2)
+
+	scanned := make(chan []scanResult)
+	go func() {
+		var send []func() scanResult
+		for _, tok := range []string{t1, t2, t3} {
+			send = append(send, func() scanResult {
+				ci, replayed, err := f.s.CheckIn(ctx, f.conf.Slug, tok, "", f.staff)
+				return scanResult{ci, replayed, err}
+			})
+		}
+		scanned <- scanTogether(t, f.s, send)
+	}()
+	waitForLockWaits(t, f.s, 1) // the batch, for r2
+	printed := make(chan error, 1)
+	go func() {
+		local := f.local.ID
+		_, err := f.s.PrintBadges(ctx, f.conf, models.BadgeFilter{LocalID: &local, Status: models.RegConfirmed}, f.staff, nil,
+			func([]models.Registration) error { return nil })
+		printed <- err
+	}()
+	waitForLockWaits(t, f.s, 2) // the print run, for r1
+	elsewhere.Commit()
+	if err := <-printed; err != nil {
+		t.Errorf("the print run: %v", err)
+	}
+	for i, g := range <-scanned {
+		if g.err != nil || g.ci.Result != models.CheckedIn {
+			t.Errorf("scan %d: %s %v, want checked_in", i, g.ci.Result, g.err)
+		}
+	}
+}
+
+// TestAStuckScanDoesNotHoldUpTheDesks: a scan waiting for a registration
+// another transaction holds must not keep the desks' other scans waiting
+// with it; and a desk that gives up on a scan that went alone cancels it,
+// so the badge is not checked in behind its back.
+func TestAStuckScanDoesNotHoldUpTheDesks(t *testing.T) {
+	f := newRegFixture(t)
+	ctx := context.Background()
+	stuck, other := f.confirmed(t, "Ana", "Cortés", "1002"), f.confirmed(t, "Jordan", "Reyes", "1004")
+	elsewhere := f.s.DB().MustBegin()
+	elsewhere.MustExec(`SELECT FROM registrations WHERE id = $1 FOR UPDATE`, stuck.ID)
+	gaveUp := make(chan error, 1)
+	go func() {
+		c, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		defer cancel()
+		_, _, err := f.s.CheckIn(c, f.conf.Slug, *stuck.TicketToken, "", f.staff)
+		gaveUp <- err
+	}()
+	waitForLockWaits(t, f.s, 1)
+	start := time.Now()
+	ci, _, err := f.s.CheckIn(ctx, f.conf.Slug, *other.TicketToken, "", f.staff)
+	if took := time.Since(start); err != nil || ci.Result != models.CheckedIn || took > 300*time.Millisecond {
+		t.Errorf("another badge: %s %v after %v, want checked_in at once", ci.Result, err, took)
+	}
+	if err := <-gaveUp; err == nil {
+		t.Error("the scan given up on answered without an error")
+	}
+	elsewhere.Commit()
+	// The next scan of that badge goes through the same queue: it finds
+	// the badge not checked in, or the given-up scan had checked it in.
+	ci, _, err = f.s.CheckIn(ctx, f.conf.Slug, *stuck.TicketToken, "", f.staff)
+	if err != nil || ci.Result != models.CheckedIn {
+		t.Errorf("scanning the badge again: %s %v, want checked_in", ci.Result, err)
+	}
+}
+
+// TestScansOfDifferentScannersShareABatch: scans that each alone get a
+// different answer or refusal, queued together: a live API token, a revoked
+// one, one from a throttled address, an unknown conference, unreadable
+// codes and a signed-in person. Each gets its own answer, and only the two
+// scans allowed to check in do.
+func TestScansOfDifferentScannersShareABatch(t *testing.T) {
+	f := newRegFixture(t)
+	ctx := context.Background()
+	var toks []string
+	for tok := range f.badges(t, 5) {
+		toks = append(toks, tok)
+	}
+	_, live, err := f.s.CreateAPIToken(ctx, f.staff.User, "desk 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, revoked, _ := f.s.CreateAPIToken(ctx, f.staff.User, "lost phone")
+	_, throttled, _ := f.s.CreateAPIToken(ctx, f.staff.User, "desk 2")
+	if _, err := f.s.RevokeAPIToken(ctx, old.ID, f.staff.User); err != nil {
+		t.Fatal(err)
+	}
+	for i := range models.TokenFailuresPerAddress {
+		f.s.TokenUser(ctx, fmt.Sprintf("cvt_guess%039d", i), "198.51.100.7")
+	}
+	device := func(tok, addr string) models.Actor { a := f.staff; a.Token, a.Addr = tok, addr; return a }
+	scans := []struct {
+		slug, code, nonce string
+		by                models.Actor
+		want              string
+		err               error
+	}{
+		{f.conf.Slug, toks[0], "", device(live, "192.0.2.1"), models.CheckedIn, nil},
+		{f.conf.Slug, toks[1], "r1", device(revoked, "192.0.2.1"), "", models.ErrTokenRefused},
+		{f.conf.Slug, toks[2], "t1", device(throttled, "198.51.100.7"), "", models.ErrTokenRefused},
+		{"no-such-conference", toks[3], "u1", f.staff, "", models.ErrNotFound},
+		{f.conf.Slug, "garbage", "g1", f.staff, models.UnknownCode, nil},
+		{f.conf.Slug, "garbage 2", "g2", f.staff, models.UnknownCode, nil},
+		{f.conf.Slug, toks[4], "", f.staff, models.CheckedIn, nil},
+	}
+	var send []func() scanResult
+	for _, sc := range scans {
+		send = append(send, func() scanResult {
+			ci, replayed, err := f.s.CheckIn(ctx, sc.slug, sc.code, sc.nonce, sc.by)
+			return scanResult{ci, replayed, err}
+		})
+	}
+	for i, g := range scanTogether(t, f.s, send) {
+		sc := scans[i]
+		if sc.err != nil {
+			if !errors.Is(g.err, sc.err) {
+				t.Errorf("scan %d: %v, want %v", i, g.err, sc.err)
+			}
+			continue
+		}
+		if g.err != nil || g.ci.Result != sc.want {
+			t.Errorf("scan %d: %s %v, want %s", i, g.ci.Result, g.err, sc.want)
+		}
+	}
+	var n struct {
+		CheckedIn int `db:"checked_in"`
+		Nonces    int `db:"nonces"`
+	}
+	if err := f.s.DB().Get(&n, `SELECT (SELECT count(*) FROM registrations WHERE checked_in_at IS NOT NULL) AS checked_in,
+		(SELECT count(*) FROM checkin_requests) AS nonces`); err != nil {
+		t.Fatal(err)
+	}
+	if n.CheckedIn != 2 || n.Nonces != 2 {
+		t.Errorf("%d checked in and %d nonces stored; want 2 and 2 (the unreadable codes')", n.CheckedIn, n.Nonces)
+	}
+}
