@@ -127,7 +127,7 @@ func (s *Store) TokenUser(ctx context.Context, token, addr string) (User, error)
 		IsOfficer *bool      `db:"is_officer"`
 		CreatedAt *time.Time `db:"created_at"`
 	}
-	err := s.getPrepared(ctx, &row, `SELECT f.failures, t.id AS token_id, t.last_used_at, t.revoked_at IS NOT NULL AS revoked,
+	err := s.get(ctx, nil, &row, `SELECT f.failures, t.id AS token_id, t.last_used_at, t.revoked_at IS NOT NULL AS revoked,
 		u.id, u.email, u.name, u.is_staff, u.is_admin, u.created_at,
 		EXISTS (SELECT 1 FROM officers o WHERE o.user_id = u.id) AS is_officer
 		FROM (SELECT count(*) AS failures FROM login_failures WHERE key = $2 AND failed_at > now() - $3::interval) f

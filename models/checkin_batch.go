@@ -246,7 +246,7 @@ func (s *Store) checkInBatch(ctx context.Context, batch []*queuedScan) (err erro
 		codeHashes[i], tokenHashes[i] = a.codeHash, a.tokenHash
 	}
 	var rows []scanRow
-	err = s.selectPrepared(ctx, &rows, checkInSQL(), pq.StringArray(tokens), pq.StringArray(slugs), pq.Int64Array(users),
+	err = s.sel(ctx, nil, &rows, checkInSQL(), pq.StringArray(tokens), pq.StringArray(slugs), pq.Int64Array(users),
 		pq.StringArray(nonces), codeHashes, tokenHashes, pq.StringArray(keys), ThrottleWindow.String())
 	if err != nil {
 		return err
