@@ -507,8 +507,7 @@ func (s *Store) seated(ctx context.Context, q sqlx.QueryerContext, r *Registrati
 // full, convene_no_seat() fails the statement, and with it the insert.
 func registerAtOnceSQL() string {
 	return registrationInsertCTEs + `,
-	category AS (UPDATE categories SET taken = taken + 1 WHERE id = $2 AND EXISTS (SELECT FROM reg)` + seatCondition() + ` RETURNING id),
-	conference AS (UPDATE conferences SET taken = taken + 1 WHERE id = $1 AND EXISTS (SELECT FROM category)` + seatCondition() + ` RETURNING id)
+	` + seatTaking("$2", "$1", ` AND EXISTS (SELECT FROM reg)`) + `
 	SELECT id AS entity_id, created_at FROM reg
 	WHERE CASE WHEN EXISTS (SELECT FROM conference) THEN true ELSE convene_no_seat() END`
 }
@@ -729,11 +728,19 @@ func (s *Store) takeCounters(ctx context.Context, tx *sqlx.Tx, r *Registration, 
 
 // holdCounters is takeCounters' statement: $1 the category, $2 the conference.
 func holdCounters() string {
-	return `WITH category AS (
-		UPDATE categories SET taken = taken + 1 WHERE id = $1` + seatCondition() + ` RETURNING id),
-	conference AS (
-		UPDATE conferences SET taken = taken + 1 WHERE id = $2` + seatCondition() + ` AND EXISTS (SELECT FROM category) RETURNING id)
+	return `WITH ` + seatTaking("$1", "$2", "") + `
 	SELECT EXISTS (SELECT FROM category) AND EXISTS (SELECT FROM conference)`
+}
+
+// seatTaking is the two CTEs that take a seat in the category (its id the
+// parameter category) and then, when it had one, in the conference: each
+// returns its row's id when it took the seat. when adds to the category's
+// condition.
+func seatTaking(category, conference, when string) string {
+	return `category AS (
+		UPDATE categories SET taken = taken + 1 WHERE id = ` + category + when + seatCondition() + ` RETURNING id),
+	conference AS (
+		UPDATE conferences SET taken = taken + 1 WHERE id = ` + conference + seatCondition() + ` AND EXISTS (SELECT FROM category) RETURNING id)`
 }
 
 // releaseSeats gives back what holdSeats took, then lets the first in line
