@@ -84,7 +84,6 @@ func agendaPages(t *testing.T, a Agenda) (string, []string) {
 func TestAgendas(t *testing.T) {
 	requireTools(t, "pdftoppm", "pdftotext")
 	type want struct {
-		pages                         int
 		days                          []string
 		zone, page, sample, reception string
 	}
