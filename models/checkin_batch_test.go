@@ -11,22 +11,13 @@ import (
 	"convene/models"
 )
 
-// badges adds n confirmed registrations of f's conference straight into the
-// table, each with its own ticket, and returns them by token.
+// badges adds n confirmed registrations of f's conference (insertBadge),
+// each with its own ticket, and returns them by token.
 func (f *regFixture) badges(t *testing.T, n int) map[string]int64 {
 	t.Helper()
 	out := map[string]int64{}
-	for i := range n {
-		tok := models.NewTicketToken()
-		var id int64
-		err := f.s.DB().Get(&id, `INSERT INTO registrations (conference_id, category_id, created_as, status,
-			first_name, last_name, email, local_id, ticket_token, holds_seat)
-			SELECT $1, k.id, 'staff', 'confirmed', 'Desk', $2, $3, $4, $5, true
-			FROM categories k WHERE k.conference_id = $1 AND k.slug = 'organizing' RETURNING id`,
-			f.conf.ID, fmt.Sprintf("Badge %d", i), fmt.Sprintf("badge%d@example.org", i), f.local.ID, tok)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for range n {
+		tok, id := f.insertBadge(t, 0, f.local.ID)
 		out[tok] = id
 	}
 	return out
@@ -234,19 +225,21 @@ func TestAScanAbandonedWhileWaitingChangesNothing(t *testing.T) {
 	}
 }
 
-// insertBadge adds a confirmed registration of f's conference with the given
-// id and local, and returns its ticket token.
-func (f *regFixture) insertBadge(t *testing.T, id, localID int64) string {
+// insertBadge adds a confirmed registration of f's conference straight
+// into the table, with the given id (0: the next one) and local, and
+// returns its ticket token and id.
+func (f *regFixture) insertBadge(t *testing.T, id, localID int64) (string, int64) {
 	t.Helper()
 	tok := models.NewTicketToken()
-	_, err := f.s.DB().Exec(`INSERT INTO registrations (id, conference_id, category_id, created_as, status,
+	err := f.s.DB().Get(&id, `INSERT INTO registrations (id, conference_id, category_id, created_as, status,
 		first_name, last_name, email, local_id, ticket_token, holds_seat)
-		SELECT $1::bigint, $2, k.id, 'staff', 'confirmed', 'Desk', 'P' || $1::bigint, 'p' || $1::bigint || '@example.org', $3, $4, true
-		FROM categories k WHERE k.conference_id = $2 AND k.slug = 'organizing'`, id, f.conf.ID, localID, tok)
+		SELECT n.id, $2, k.id, 'staff', 'confirmed', 'Desk', 'P' || n.id, 'p' || n.id || '@example.org', $3, $4, true
+		FROM categories k, (SELECT coalesce(nullif($1::bigint, 0), nextval('registrations_id_seq')) AS id) n
+		WHERE k.conference_id = $2 AND k.slug = 'organizing' RETURNING id`, id, f.conf.ID, localID, tok)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tok
+	return tok, id
 }
 
 // waitForLockWaits waits until n statements of the test's database wait
@@ -281,9 +274,9 @@ func TestAPrintRunAndABatchOfScansDoNotDeadlock(t *testing.T) {
 	if err := f.s.DB().Get(&base, `SELECT nextval('registrations_id_seq') + 1000`); err != nil {
 		t.Fatal(err)
 	}
-	t3 := f.insertBadge(t, base+3, f.local.ID)
-	t1 := f.insertBadge(t, base+1, f.local.ID)
-	t2 := f.insertBadge(t, base+2, f.other.ID)
+	t3, _ := f.insertBadge(t, base+3, f.local.ID)
+	t1, _ := f.insertBadge(t, base+1, f.local.ID)
+	t2, _ := f.insertBadge(t, base+2, f.other.ID)
 	elsewhere := f.s.DB().MustBegin()
 	elsewhere.MustExec(`SELECT FROM registrations WHERE id = $1 FOR UPDATE`, base+2)
 
