@@ -12,21 +12,30 @@ import (
 // searchLimit is how many matches a desk search shows.
 const searchLimit = 20
 
-// checkinJSON is a check-in result for the API: the result and the
+// checkinOut is a check-in result for the API: the result and the
 // registration (null for an unknown code), with who checked it in.
-func (a *App) checkinJSON(ci models.CheckIn) gin.H {
-	var reg any
+type checkinOut struct {
+	Result       string               `json:"result"`
+	Registration *checkinRegistration `json:"registration"`
+}
+
+type checkinRegistration struct {
+	registrationOut
+	CategoryName string  `json:"category_name"`
+	LocalName    *string `json:"local_name"`
+	CheckedInBy  *string `json:"checked_in_by"` // null unless checked in
+}
+
+func (a *App) checkinJSON(ci models.CheckIn) checkinOut {
+	out := checkinOut{Result: ci.Result}
 	if r := ci.Registration; r != nil {
-		m := a.registrationJSON(*r)
-		m["category_name"], m["local_name"] = r.CategoryName, r.LocalName
-		var by any
+		out.Registration = &checkinRegistration{registrationOut: a.registrationJSON(*r),
+			CategoryName: r.CategoryName, LocalName: r.LocalName}
 		if r.CheckedInAt != nil {
-			by = ci.CheckedInByName
+			out.Registration.CheckedInBy = &ci.CheckedInByName
 		}
-		m["checked_in_by"] = by
-		reg = m
 	}
-	return gin.H{"result": ci.Result, "registration": reg}
+	return out
 }
 
 func (a *App) apiCheckIn(c *gin.Context) {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"convene/models"
 
@@ -53,27 +54,63 @@ func (a *App) TicketURL(r models.Registration) string {
 	return a.Cfg.BaseURL + "/t/" + *r.TicketToken
 }
 
-func (a *App) registrationJSON(r models.Registration) gin.H {
-	var ticket any
+// registrationOut is a registration as the API shows it. It is a struct
+// rather than a map so that encoding it allocates little: the check-in
+// desk's answer carries one on every scan.
+type registrationOut struct {
+	ID               int64  `json:"id"`
+	Conference       string `json:"conference"`
+	Category         string `json:"category"`
+	Status           string `json:"status"`
+	WaitlistPosition *int   `json:"waitlist_position"` // null unless waitlisted
+	AmountDueCents   int64  `json:"amount_due_cents"`
+	PriceCents       int64  `json:"price_cents"`
+	Attendee         struct {
+		FirstName string `json:"first_name"`
+		LastName  string `json:"last_name"`
+		Email     string `json:"email"`
+		Phone     string `json:"phone"`
+	} `json:"attendee"`
+	Local        *string `json:"local"`
+	MemberNumber string  `json:"member_number"`
+	Needs        struct {
+		Accessibility  string `json:"accessibility"`
+		Interpretation string `json:"interpretation"`
+		ChildcareCount int    `json:"childcare_count"`
+		ChildcareAges  string `json:"childcare_ages"`
+		Dietary        string `json:"dietary"`
+	} `json:"needs"`
+	EmergencyContact struct {
+		Name  string `json:"name"`
+		Phone string `json:"phone"`
+	} `json:"emergency_contact"`
+	Verification string     `json:"verification"`
+	Approver     string     `json:"approver"`
+	DenialReason string     `json:"denial_reason"`
+	CreatedAs    string     `json:"created_as"`
+	TicketURL    *string    `json:"ticket_url"` // null unless confirmed
+	CheckedInAt  *time.Time `json:"checked_in_at"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+}
+
+func (a *App) registrationJSON(r models.Registration) registrationOut {
+	o := registrationOut{ID: r.ID, Conference: r.ConferenceSlug, Category: r.CategorySlug, Status: r.Status,
+		AmountDueCents: r.AmountDueCents, PriceCents: r.PriceCents, Local: r.LocalNumber, MemberNumber: r.MemberNumber,
+		Verification: r.VerificationMessage(), Approver: r.Approver, DenialReason: r.DenialReason, CreatedAs: r.CreatedAs,
+		CheckedInAt: r.CheckedInAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	if r.Status == models.RegConfirmed {
-		ticket = a.TicketURL(r)
+		url := a.TicketURL(r)
+		o.TicketURL = &url
 	}
-	var waitPos any
 	if r.Status == models.RegWaitlisted {
-		waitPos = r.WaitlistPosition
+		o.WaitlistPosition = &r.WaitlistPosition
 	}
-	return gin.H{
-		"id": r.ID, "conference": r.ConferenceSlug, "category": r.CategorySlug, "status": r.Status,
-		"waitlist_position": waitPos, "amount_due_cents": r.AmountDueCents, "price_cents": r.PriceCents,
-		"attendee": gin.H{"first_name": r.FirstName, "last_name": r.LastName, "email": r.Email, "phone": r.Phone},
-		"local":    r.LocalNumber, "member_number": r.MemberNumber,
-		"needs": gin.H{"accessibility": r.Accessibility, "interpretation": r.Interpretation, "childcare_count": r.ChildcareCount,
-			"childcare_ages": r.ChildcareAges, "dietary": r.Dietary},
-		"emergency_contact": gin.H{"name": r.EmergencyName, "phone": r.EmergencyPhone},
-		"verification":      r.VerificationMessage(), "approver": r.Approver, "denial_reason": r.DenialReason,
-		"created_as": r.CreatedAs, "ticket_url": ticket, "checked_in_at": r.CheckedInAt,
-		"created_at": r.CreatedAt, "updated_at": r.UpdatedAt,
-	}
+	o.Attendee.FirstName, o.Attendee.LastName, o.Attendee.Email, o.Attendee.Phone = r.FirstName, r.LastName, r.Email, r.Phone
+	o.Needs.Accessibility, o.Needs.Interpretation, o.Needs.ChildcareCount = r.Accessibility, r.Interpretation, r.ChildcareCount
+	o.Needs.ChildcareAges, o.Needs.Dietary = r.ChildcareAges, r.Dietary
+	o.EmergencyContact.Name, o.EmergencyContact.Phone = r.EmergencyName, r.EmergencyPhone
+	return o
 }
 
 type registrationBody struct {
@@ -163,7 +200,7 @@ func (a *App) apiMyRegistrations(c *gin.Context) {
 		a.serverError(c, err)
 		return
 	}
-	out := make([]gin.H, 0, len(rs))
+	out := make([]registrationOut, 0, len(rs))
 	for _, r := range rs {
 		out = append(out, a.registrationJSON(r))
 	}
@@ -236,7 +273,7 @@ func (a *App) apiConferenceRegistrations(c *gin.Context) {
 	if !ok {
 		return
 	}
-	out := make([]gin.H, 0, len(rs))
+	out := make([]registrationOut, 0, len(rs))
 	for _, r := range rs {
 		out = append(out, a.registrationJSON(r))
 	}

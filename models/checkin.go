@@ -106,9 +106,19 @@ func TicketToken(code string) (string, bool) {
 // change come again as cur_*), and none for a scan whose conference or code
 // is unknown or whose remembered token no longer works.
 func checkInSQL() string {
+	if checkinGuard {
+		return checkInGuarded
+	}
+	return checkInUnguarded
+}
+
+// The check-in statement, built once: with and without the guard.
+var checkInGuarded, checkInUnguarded = buildCheckInSQL(true), buildCheckInSQL(false)
+
+func buildCheckInSQL(guarded bool) string {
 	already := `WHEN reg.checked_in_at IS NOT NULL THEN 'already_checked_in'`
 	guard := ` AND r.checked_in_at IS NULL`
-	if !checkinGuard {
+	if !guarded {
 		already, guard = ``, ``
 	}
 	return `WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bytea[], $6::bytea[], $7::text[])

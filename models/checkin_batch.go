@@ -245,7 +245,7 @@ func (s *Store) checkInBatch(ctx context.Context, batch []*queuedScan) (err erro
 		tokens[i], slugs[i], nonces[i], keys[i], users[i] = a.token, a.slug, a.nonce, a.throttleKey, a.userID
 		codeHashes[i], tokenHashes[i] = a.codeHash, a.tokenHash
 	}
-	var rows []scanRow
+	rows := make([]scanRow, 0, n)
 	err = s.sel(ctx, nil, &rows, checkInSQL(), pq.StringArray(tokens), pq.StringArray(slugs), pq.Int64Array(users),
 		pq.StringArray(nonces), codeHashes, tokenHashes, pq.StringArray(keys), ThrottleWindow.String())
 	if err != nil {
