@@ -4,6 +4,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 )
@@ -65,4 +66,24 @@ func env(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// DefaultGCPercent is the garbage collector's GOGC when the environment
+// sets none. Go's default, 100, collects each time the heap doubles; the
+// server's live heap is small (about 10 MB), so at the check-in desk's 2,000
+// scans a second that was four collections a second, and a trace of every
+// scan on the bench machine showed most scans over 10 ms starting with a
+// collection. At 400 the server collects a quarter as often, for a heap of
+// about 5 times the live one instead of 2 (tens of MB).
+const DefaultGCPercent = 400
+
+// TuneGC sets the garbage collector's GOGC to DefaultGCPercent, unless
+// GOGC is set in the environment (the runtime has applied it already), and
+// says which is in force.
+func TuneGC() string {
+	if v := os.Getenv("GOGC"); v != "" {
+		return "GOGC=" + v + " (from the environment)"
+	}
+	debug.SetGCPercent(DefaultGCPercent)
+	return "GOGC=" + strconv.Itoa(DefaultGCPercent)
 }

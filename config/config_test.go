@@ -1,6 +1,7 @@
 package config
 
 import (
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -31,5 +32,28 @@ func TestDatabaseMaxConns(t *testing.T) {
 				t.Fatalf("DATABASE_MAX_CONNS=%q: got %d, %v; want %d", tc.value, c.DatabaseMaxConns, err, tc.want)
 			}
 		})
+	}
+}
+
+func TestTuneGC(t *testing.T) {
+	current := func() int {
+		p := debug.SetGCPercent(100)
+		debug.SetGCPercent(p)
+		return p
+	}
+	before := current()
+	t.Cleanup(func() { debug.SetGCPercent(before) })
+
+	t.Setenv("GOGC", "")
+	debug.SetGCPercent(100)
+	if got := TuneGC(); got != "GOGC=400" || current() != DefaultGCPercent {
+		t.Errorf("without GOGC: %q and GOGC %d in force, want GOGC=%d", got, current(), DefaultGCPercent)
+	}
+	// The runtime applied the environment's GOGC when the process started;
+	// TuneGC must leave it alone.
+	t.Setenv("GOGC", "150")
+	debug.SetGCPercent(150)
+	if got := TuneGC(); !strings.Contains(got, "GOGC=150") || current() != 150 {
+		t.Errorf("with GOGC=150: %q and GOGC %d in force, want 150 kept", got, current())
 	}
 }

@@ -104,6 +104,9 @@ func run() int {
 	}
 	defer logf.Close()
 
+	// The whole process collects garbage as convene serve does: the app,
+	// the baselines and the load generator alike.
+	gc := config.TuneGC()
 	e := &env{load: Load{Clients: *clients, Warmup: *warmup, Duration: *dur}, profile: *profile, multi: len(selected) > 1,
 		rushAttempts: *rushAttempts}
 	if !*pageCache {
@@ -114,8 +117,8 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "convene-bench:", err)
 		return 1
 	}
-	fmt.Printf("%d clients, %s warm-up + %s measured per target (row and baseline in alternating 1 s rounds); GOMAXPROCS=%d of %d CPUs, %s; app and load generator in one process",
-		*clients, *warmup, *dur, runtime.GOMAXPROCS(0), runtime.NumCPU(), runtime.Version())
+	fmt.Printf("%d clients, %s warm-up + %s measured per target (row and baseline in alternating 1 s rounds); GOMAXPROCS=%d of %d CPUs, %s; app and load generator in one process, %s as convene serve sets it",
+		*clients, *warmup, *dur, runtime.GOMAXPROCS(0), runtime.NumCPU(), runtime.Version(), gc)
 	if !*pageCache {
 		fmt.Print("; app page cache OFF")
 	}

@@ -97,6 +97,7 @@ func run(ctx context.Context, cmd string, args []string, cfg config.Config, log 
 		fmt.Printf("admin %s is ready\n", u.Email)
 		return nil
 	}
+	gc := config.TuneGC()
 	app, err := handlers.New(db, cfg, log)
 	if err != nil {
 		return err
@@ -109,7 +110,7 @@ func run(ctx context.Context, cmd string, args []string, cfg config.Config, log 
 	go func() { errc <- srv.ListenAndServe() }()
 	// Background work; safe in every process (rows are claimed with SKIP LOCKED).
 	go store.RunJobs(ctx, time.Minute, log, app.Pay)
-	log.Info("convene is listening", "addr", cfg.Addr, "base_url", cfg.BaseURL)
+	log.Info("convene is listening", "addr", cfg.Addr, "base_url", cfg.BaseURL, "gc", gc)
 	select {
 	case err := <-errc:
 		return err
