@@ -1,6 +1,7 @@
 package config
 
 import (
+	"math"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -36,24 +37,30 @@ func TestDatabaseMaxConns(t *testing.T) {
 }
 
 func TestTuneGC(t *testing.T) {
-	current := func() int {
+	percent := func() int {
 		p := debug.SetGCPercent(100)
 		debug.SetGCPercent(p)
 		return p
 	}
-	before := current()
-	t.Cleanup(func() { debug.SetGCPercent(before) })
+	limit := func() int64 { return debug.SetMemoryLimit(-1) } // -1 reads it
+	p0, l0 := percent(), limit()
+	t.Cleanup(func() { debug.SetGCPercent(p0); debug.SetMemoryLimit(l0) })
 
 	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
 	debug.SetGCPercent(100)
-	if got := TuneGC(); got != "GOGC=400" || current() != DefaultGCPercent {
-		t.Errorf("without GOGC: %q and GOGC %d in force, want GOGC=%d", got, current(), DefaultGCPercent)
+	debug.SetMemoryLimit(math.MaxInt64)
+	if got := TuneGC(); got != "GOGC=400, GOMEMLIMIT=96MiB" || percent() != DefaultGCPercent || limit() != DefaultMemoryLimit {
+		t.Errorf("with neither set: %q, and GOGC %d, limit %d in force; want GOGC=%d, limit %d",
+			got, percent(), limit(), DefaultGCPercent, DefaultMemoryLimit)
 	}
-	// The runtime applied the environment's GOGC when the process started;
-	// TuneGC must leave it alone.
+	// The runtime applied the environment's settings when the process
+	// started; TuneGC must leave each alone.
 	t.Setenv("GOGC", "150")
+	t.Setenv("GOMEMLIMIT", "1GiB")
 	debug.SetGCPercent(150)
-	if got := TuneGC(); !strings.Contains(got, "GOGC=150") || current() != 150 {
-		t.Errorf("with GOGC=150: %q and GOGC %d in force, want 150 kept", got, current())
+	debug.SetMemoryLimit(1 << 30)
+	if got := TuneGC(); !strings.Contains(got, "GOGC=150") || !strings.Contains(got, "GOMEMLIMIT=1GiB") || percent() != 150 || limit() != 1<<30 {
+		t.Errorf("with both set: %q, and GOGC %d, limit %d in force; want both kept", got, percent(), limit())
 	}
 }
