@@ -3,6 +3,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -68,21 +69,24 @@ func env(key, def string) string {
 	return def
 }
 
-// DefaultGCPercent is the garbage collector's GOGC when the environment
-// sets none. Go's default, 100, collects each time the heap doubles; the
-// server's live heap is small (about 10 MB), so at the check-in desk's 2,000
-// scans a second that was four collections a second, and a trace of every
-// scan on the bench machine showed most scans over 10 ms starting with a
-// collection. At 400 the server collects a quarter as often.
+// DefaultGCPercent is the garbage collector's GOGC in `convene serve` when
+// the environment sets none. Go's default, 100, collects each time the heap
+// doubles; the server's live heap is small (about 10 MB), so at the check-in
+// desk's 2,000 scans a second that was four collections a second, and a
+// trace of every scan on the bench machine showed most scans over 10 ms
+// starting with a collection. At 400, with a live heap that small, it
+// collects a quarter as often.
 const DefaultGCPercent = 400
 
-// DefaultMemoryLimit is the soft limit on the Go runtime's memory when the
-// environment sets no GOMEMLIMIT. It keeps the heap of the biggest job, a
-// sheet of 1,000 badges, under the 100 MB it is allowed at GOGC=400 (it
-// would reach about 160 MB, most of it garbage): nearing the limit, the
-// collector runs as often as it must to stay under it. A job whose live
-// data alone passes it collects more often, with at most half the CPU,
-// rather than stopping.
+// DefaultMemoryLimit is the soft limit on the Go runtime's memory in
+// `convene serve` when the environment sets no GOMEMLIMIT. It keeps the
+// process under 100 MB while it builds a sheet of 1,000 badges (at GOGC=400
+// alone it reached about 160 MB, most of it garbage): nearing the limit,
+// the collector runs as often as it must to stay under it. Once the live
+// heap passes about a fifth of the limit, the limit rather than GOGC sets
+// the pace; when live data alone passes it, the process collects more
+// often, with at most half its CPU, and everything in it slows down rather
+// than stopping.
 const DefaultMemoryLimit = 96 << 20
 
 // TuneGC sets the garbage collector to DefaultGCPercent and
@@ -90,18 +94,23 @@ const DefaultMemoryLimit = 96 << 20
 // GOMEMLIMIT: the runtime has applied them already), and says what is in
 // force.
 func TuneGC() string {
-	var in []string
-	if v := os.Getenv("GOGC"); v != "" {
-		in = append(in, "GOGC="+v+" (from the environment)")
-	} else {
+	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(DefaultGCPercent)
-		in = append(in, "GOGC="+strconv.Itoa(DefaultGCPercent))
 	}
-	if v := os.Getenv("GOMEMLIMIT"); v != "" {
-		in = append(in, "GOMEMLIMIT="+v+" (from the environment)")
-	} else {
+	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(DefaultMemoryLimit)
-		in = append(in, "GOMEMLIMIT="+strconv.Itoa(DefaultMemoryLimit>>20)+"MiB")
 	}
-	return strings.Join(in, ", ")
+	// Read back what is in force: the runtime ignores a GOGC it cannot
+	// read, and the log should not claim otherwise.
+	p := debug.SetGCPercent(DefaultGCPercent)
+	debug.SetGCPercent(p)
+	gogc := strconv.Itoa(p)
+	if p < 0 {
+		gogc = "off"
+	}
+	limit := "none"
+	if l := debug.SetMemoryLimit(-1); l < math.MaxInt64 {
+		limit = strconv.FormatInt(l>>20, 10) + "MiB"
+	}
+	return "GOGC=" + gogc + ", GOMEMLIMIT=" + limit
 }

@@ -46,21 +46,33 @@ func TestTuneGC(t *testing.T) {
 	p0, l0 := percent(), limit()
 	t.Cleanup(func() { debug.SetGCPercent(p0); debug.SetMemoryLimit(l0) })
 
-	t.Setenv("GOGC", "")
-	t.Setenv("GOMEMLIMIT", "")
-	debug.SetGCPercent(100)
-	debug.SetMemoryLimit(math.MaxInt64)
-	if got := TuneGC(); got != "GOGC=400, GOMEMLIMIT=96MiB" || percent() != DefaultGCPercent || limit() != DefaultMemoryLimit {
-		t.Errorf("with neither set: %q, and GOGC %d, limit %d in force; want GOGC=%d, limit %d",
-			got, percent(), limit(), DefaultGCPercent, DefaultMemoryLimit)
-	}
-	// The runtime applied the environment's settings when the process
-	// started; TuneGC must leave each alone.
-	t.Setenv("GOGC", "150")
-	t.Setenv("GOMEMLIMIT", "1GiB")
-	debug.SetGCPercent(150)
-	debug.SetMemoryLimit(1 << 30)
-	if got := TuneGC(); !strings.Contains(got, "GOGC=150") || !strings.Contains(got, "GOMEMLIMIT=1GiB") || percent() != 150 || limit() != 1<<30 {
-		t.Errorf("with both set: %q, and GOGC %d, limit %d in force; want both kept", got, percent(), limit())
+	// The runtime applies GOGC and GOMEMLIMIT when the process starts; each
+	// case sets what it would have applied, then calls TuneGC.
+	for _, tc := range []struct {
+		name, gogc, limit string
+		runtimeP          int
+		runtimeL          int64
+		want              string
+		wantP             int
+		wantL             int64
+	}{
+		{"neither set", "", "", 100, math.MaxInt64, "GOGC=400, GOMEMLIMIT=96MiB", DefaultGCPercent, DefaultMemoryLimit},
+		{"both set", "150", "1GiB", 150, 1 << 30, "GOGC=150, GOMEMLIMIT=1024MiB", 150, 1 << 30},
+		{"GOGC only", "off", "", -1, math.MaxInt64, "GOGC=off, GOMEMLIMIT=96MiB", -1, DefaultMemoryLimit},
+		{"GOMEMLIMIT only", "", "512MiB", 100, 512 << 20, "GOGC=400, GOMEMLIMIT=512MiB", DefaultGCPercent, 512 << 20},
+		// The runtime ignores a GOGC it cannot read and keeps 100; the
+		// report says so rather than echoing the variable.
+		{"unreadable GOGC", "4OO", "", 100, math.MaxInt64, "GOGC=100, GOMEMLIMIT=96MiB", 100, DefaultMemoryLimit},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("GOGC", tc.gogc)
+			t.Setenv("GOMEMLIMIT", tc.limit)
+			debug.SetGCPercent(tc.runtimeP)
+			debug.SetMemoryLimit(tc.runtimeL)
+			if got := TuneGC(); got != tc.want || percent() != tc.wantP || limit() != tc.wantL {
+				t.Errorf("TuneGC() = %q with GOGC %d and limit %d in force; want %q, %d, %d",
+					got, percent(), limit(), tc.want, tc.wantP, tc.wantL)
+			}
+		})
 	}
 }
