@@ -54,44 +54,52 @@ func (a *App) TicketURL(r models.Registration) string {
 	return a.Cfg.BaseURL + "/t/" + *r.TicketToken
 }
 
+// A registration's attendee, needs and emergency contact, as the API reads
+// and writes them.
+type attendeeJSON struct {
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Email     string `json:"email"`
+	Phone     string `json:"phone"`
+}
+
+type needsJSON struct {
+	Accessibility  string `json:"accessibility"`
+	Interpretation string `json:"interpretation"`
+	ChildcareCount int    `json:"childcare_count"`
+	ChildcareAges  string `json:"childcare_ages"`
+	Dietary        string `json:"dietary"`
+}
+
+type contactJSON struct {
+	Name  string `json:"name"`
+	Phone string `json:"phone"`
+}
+
 // registrationOut is a registration as the API shows it. It is a struct
 // rather than a map so that encoding it allocates little: the check-in
 // desk's answer carries one on every scan.
 type registrationOut struct {
-	ID               int64  `json:"id"`
-	Conference       string `json:"conference"`
-	Category         string `json:"category"`
-	Status           string `json:"status"`
-	WaitlistPosition *int   `json:"waitlist_position"` // null unless waitlisted
-	AmountDueCents   int64  `json:"amount_due_cents"`
-	PriceCents       int64  `json:"price_cents"`
-	Attendee         struct {
-		FirstName string `json:"first_name"`
-		LastName  string `json:"last_name"`
-		Email     string `json:"email"`
-		Phone     string `json:"phone"`
-	} `json:"attendee"`
-	Local        *string `json:"local"`
-	MemberNumber string  `json:"member_number"`
-	Needs        struct {
-		Accessibility  string `json:"accessibility"`
-		Interpretation string `json:"interpretation"`
-		ChildcareCount int    `json:"childcare_count"`
-		ChildcareAges  string `json:"childcare_ages"`
-		Dietary        string `json:"dietary"`
-	} `json:"needs"`
-	EmergencyContact struct {
-		Name  string `json:"name"`
-		Phone string `json:"phone"`
-	} `json:"emergency_contact"`
-	Verification string     `json:"verification"`
-	Approver     string     `json:"approver"`
-	DenialReason string     `json:"denial_reason"`
-	CreatedAs    string     `json:"created_as"`
-	TicketURL    *string    `json:"ticket_url"` // null unless confirmed
-	CheckedInAt  *time.Time `json:"checked_in_at"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
+	ID               int64        `json:"id"`
+	Conference       string       `json:"conference"`
+	Category         string       `json:"category"`
+	Status           string       `json:"status"`
+	WaitlistPosition *int         `json:"waitlist_position"` // null unless waitlisted
+	AmountDueCents   int64        `json:"amount_due_cents"`
+	PriceCents       int64        `json:"price_cents"`
+	Attendee         attendeeJSON `json:"attendee"`
+	Local            *string      `json:"local"`
+	MemberNumber     string       `json:"member_number"`
+	Needs            needsJSON    `json:"needs"`
+	EmergencyContact contactJSON  `json:"emergency_contact"`
+	Verification     string       `json:"verification"`
+	Approver         string       `json:"approver"`
+	DenialReason     string       `json:"denial_reason"`
+	CreatedAs        string       `json:"created_as"`
+	TicketURL        *string      `json:"ticket_url"` // null unless confirmed
+	CheckedInAt      *time.Time   `json:"checked_in_at"`
+	CreatedAt        time.Time    `json:"created_at"`
+	UpdatedAt        time.Time    `json:"updated_at"`
 }
 
 func (a *App) registrationJSON(r models.Registration) registrationOut {
@@ -106,36 +114,22 @@ func (a *App) registrationJSON(r models.Registration) registrationOut {
 	if r.Status == models.RegWaitlisted {
 		o.WaitlistPosition = &r.WaitlistPosition
 	}
-	o.Attendee.FirstName, o.Attendee.LastName, o.Attendee.Email, o.Attendee.Phone = r.FirstName, r.LastName, r.Email, r.Phone
-	o.Needs.Accessibility, o.Needs.Interpretation, o.Needs.ChildcareCount = r.Accessibility, r.Interpretation, r.ChildcareCount
-	o.Needs.ChildcareAges, o.Needs.Dietary = r.ChildcareAges, r.Dietary
-	o.EmergencyContact.Name, o.EmergencyContact.Phone = r.EmergencyName, r.EmergencyPhone
+	o.Attendee = attendeeJSON{FirstName: r.FirstName, LastName: r.LastName, Email: r.Email, Phone: r.Phone}
+	o.Needs = needsJSON{Accessibility: r.Accessibility, Interpretation: r.Interpretation, ChildcareCount: r.ChildcareCount,
+		ChildcareAges: r.ChildcareAges, Dietary: r.Dietary}
+	o.EmergencyContact = contactJSON{Name: r.EmergencyName, Phone: r.EmergencyPhone}
 	return o
 }
 
 type registrationBody struct {
-	Category string `json:"category"`
-	Attendee struct {
-		FirstName string `json:"first_name"`
-		LastName  string `json:"last_name"`
-		Email     string `json:"email"`
-		Phone     string `json:"phone"`
-	} `json:"attendee"`
-	Local        string  `json:"local"`
-	MemberNumber string  `json:"member_number"`
-	Sessions     []int64 `json:"sessions"`
-	Needs        struct {
-		Accessibility  string `json:"accessibility"`
-		Interpretation string `json:"interpretation"`
-		ChildcareCount int    `json:"childcare_count"`
-		ChildcareAges  string `json:"childcare_ages"`
-		Dietary        string `json:"dietary"`
-	} `json:"needs"`
-	EmergencyContact struct {
-		Name  string `json:"name"`
-		Phone string `json:"phone"`
-	} `json:"emergency_contact"`
-	OverrideDeadline bool `json:"override_deadline"`
+	Category         string       `json:"category"`
+	Attendee         attendeeJSON `json:"attendee"`
+	Local            string       `json:"local"`
+	MemberNumber     string       `json:"member_number"`
+	Sessions         []int64      `json:"sessions"`
+	Needs            needsJSON    `json:"needs"`
+	EmergencyContact contactJSON  `json:"emergency_contact"`
+	OverrideDeadline bool         `json:"override_deadline"`
 }
 
 func (b registrationBody) input() models.RegistrationInput {
