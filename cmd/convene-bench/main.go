@@ -117,7 +117,7 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "convene-bench:", err)
 		return 1
 	}
-	fmt.Printf("%d clients, %s warm-up + %s measured per target (row and baseline in alternating 1 s rounds); GOMAXPROCS=%d of %d CPUs, %s; app and load generator in one process, %s as convene serve sets it",
+	fmt.Printf("%d clients, %s warm-up + %s measured per target (row and baseline in alternating 1 s rounds); GOMAXPROCS=%d of %d CPUs, %s; app and load generator in one process; garbage collector at %s (convene serve's defaults unless the environment sets its own)",
 		*clients, *warmup, *dur, runtime.GOMAXPROCS(0), runtime.NumCPU(), runtime.Version(), gc)
 	if !*pageCache {
 		fmt.Print("; app page cache OFF")
