@@ -62,6 +62,12 @@ func (a *App) exportCSV(c *gin.Context) {
 // in the conference's zone), with every cell a spreadsheet would run as a
 // formula neutralised.
 func (a *App) sendConferenceCSV(c *gin.Context, conf models.Conference, what string, header []string, rows [][]string) {
+	sendCSV(c, fmt.Sprintf("%s-%s-%s.csv", conf.Slug, what, a.Now().In(conf.Location()).Format("2006-01-02")), header, rows)
+}
+
+// sendCSV sends rows as a download with this file name, with every cell a
+// spreadsheet would run as a formula neutralised.
+func sendCSV(c *gin.Context, name string, header []string, rows [][]string) {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
 	w.Write(header)
@@ -72,7 +78,6 @@ func (a *App) sendConferenceCSV(c *gin.Context, conf models.Conference, what str
 		w.Write(row)
 	}
 	w.Flush()
-	name := fmt.Sprintf("%s-%s-%s.csv", conf.Slug, what, a.Now().In(conf.Location()).Format("2006-01-02"))
 	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
 	// A BOM so Excel reads the accents right.
 	c.Data(http.StatusOK, "text/csv; charset=utf-8", append([]byte("\ufeff"), b.String()...))

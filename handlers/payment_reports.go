@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"net/http"
 	"strconv"
@@ -149,33 +148,21 @@ func (a *App) statementCSV(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.Write([]string{"conference", "registration_id", "last_name", "first_name", "category", "amount", "currency", "status", "billed_at", "receipt"})
+	rows := make([][]string, 0, len(v.Lines))
 	for _, l := range v.Lines {
 		billed := ""
 		if l.PaidAt != nil {
-			billed = l.PaidAt.UTC().Format("2006-01-02")
+			// The day as the conference's staff and the local count it.
+			billed = l.PaidAt.In(l.ConferenceLocation()).Format("2006-01-02")
 		}
-		w.Write(safeCells(l.ConferenceSlug, strconv.FormatInt(l.RegistrationID, 10), l.LastName, l.FirstName, l.CategoryName,
-			models.FormatMoney(l.AmountCents), strings.ToUpper(l.Currency), l.Status, billed, l.ReceiptNumber()))
+		rows = append(rows, []string{l.ConferenceSlug, strconv.FormatInt(l.RegistrationID, 10), l.LastName, l.FirstName, l.CategoryName,
+			models.FormatMoney(l.AmountCents), strings.ToUpper(l.Currency), l.Status, billed, l.ReceiptNumber()})
 	}
-	w.Flush()
 	name := "local-" + v.Local.Number + "-statement.csv"
 	if v.Conference != nil {
 		name = "local-" + v.Local.Number + "-" + v.Conference.Slug + "-statement.csv"
 	}
-	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
-	c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
-}
-
-// safeCells neutralises cells a spreadsheet would read as a formula, with
-// SafeCell.
-func safeCells(cells ...string) []string {
-	for i, s := range cells {
-		cells[i] = SafeCell(s)
-	}
-	return cells
+	sendCSV(c, name, []string{"conference", "registration_id", "last_name", "first_name", "category", "amount", "currency", "status", "billed_at", "receipt"}, rows)
 }
 
 // receiptView is one payment's receipt.

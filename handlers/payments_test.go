@@ -479,16 +479,34 @@ func TestOurLocalPaysAndStatement(t *testing.T) {
 	if r := jordan.get("/officer/locals/4121/statement.csv"); r.Code != http.StatusForbidden {
 		t.Errorf("a member read the statement: %d", r.Code)
 	}
+	// Billed at 01:30 UTC on 15 March: still the 14th where the conference is.
+	var zone string
+	if err := w.ta.DB.Get(&zone, `UPDATE payments p SET paid_at = '2027-03-15T01:30:00Z' FROM registrations r, conferences c
+		WHERE p.registration_id = $1 AND r.id = p.registration_id AND c.id = r.conference_id RETURNING c.time_zone`, jr.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantDay := time.Date(2027, 3, 15, 1, 30, 0, 0, time.UTC).In(models.Conference{TimeZone: zone}.Location()).Format("2006-01-02")
+	if wantDay == "2027-03-15" {
+		t.Fatalf("the conference's zone %q does not put 01:30 UTC on another day; the test needs one that does", zone)
+	}
 	r := own.get("/officer/locals/4121/statement.csv?conference=pal")
 	if r.Code != http.StatusOK || !strings.HasPrefix(r.Header().Get("Content-Type"), "text/csv") {
 		t.Fatalf("csv: %d %s", r.Code, r.Header().Get("Content-Type"))
 	}
-	rows, err := csv.NewReader(strings.NewReader(r.body)).ReadAll()
+	// A BOM, so a spreadsheet reads the accents of names right.
+	body, bom := strings.CutPrefix(r.body, "\ufeff")
+	if !bom {
+		t.Errorf("the statement CSV has no byte order mark: %q", r.body[:min(len(r.body), 20)])
+	}
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
 	if err != nil || len(rows) != 2 {
 		t.Fatalf("csv rows %v %v", rows, err)
 	}
 	if rows[1][3] != `'=HYPERLINK("http://evil.example","x")` || rows[1][5] != "150.00" || rows[1][7] != "invoiced" {
 		t.Errorf("csv line %q", rows[1])
+	}
+	if rows[0][8] != "billed_at" || rows[1][8] != wantDay {
+		t.Errorf("billed_at %q (column %q), want %s, the day in the conference's zone %s", rows[1][8], rows[0][8], wantDay, zone)
 	}
 }
 

@@ -77,6 +77,7 @@ type Payment struct {
 	ConferenceID       int64   `db:"conference_id"`
 	ConferenceSlug     string  `db:"conference_slug"`
 	ConferenceTitle    string  `db:"conference_title"`
+	ConferenceZone     string  `db:"conference_zone"`
 	CategoryName       string  `db:"category_name"`
 	LocalNumber        *string `db:"local_number"`
 	LocalName          *string `db:"local_name"`
@@ -112,12 +113,18 @@ func (p Payment) OwedBack() int64 {
 // ReceiptNumber is the number printed on the receipt.
 func (p Payment) ReceiptNumber() string { return fmt.Sprintf("R-%06d", p.ID) }
 
+// ConferenceLocation is the time zone of the payment's conference, in which
+// its dates are shown.
+func (p Payment) ConferenceLocation() *time.Location {
+	return Conference{TimeZone: p.ConferenceZone}.Location()
+}
+
 const paymentSelect = `SELECT p.id, p.registration_id, p.method, p.status, p.amount_cents, p.currency, p.refunded_cents,
 	p.refund_due_cents, p.reference, p.local_id, p.recorded_by, p.stripe_session_id, p.stripe_payment_intent_id,
 	p.checkout_url, p.idempotency_key, p.paid_at, p.created_at, p.updated_at,
 	r.first_name, r.last_name, r.email, r.status AS registration_status, r.user_id AS registration_user_id,
 	r.local_id AS registration_local_id, r.conference_id, c.slug AS conference_slug, c.title AS conference_title,
-	k.name AS category_name, l.number AS local_number, l.name AS local_name, u.name AS recorded_by_name
+	c.time_zone AS conference_zone, k.name AS category_name, l.number AS local_number, l.name AS local_name, u.name AS recorded_by_name
 	FROM payments p
 	JOIN registrations r ON r.id = p.registration_id
 	JOIN conferences c ON c.id = r.conference_id
