@@ -121,9 +121,12 @@ func newClient(clients int) *http.Client {
 
 // Run warms target up, then measures it.
 func (l Load) Run(ctx context.Context, t Target) (Result, error) {
-	client := newClient(l.Clients)
-	defer client.CloseIdleConnections()
-	if _, err := l.phase(ctx, client, t, l.Warmup); err != nil {
+	ws, err := newWires(t, l.Clients)
+	if err != nil {
+		return Result{}, err
+	}
+	defer closeWires(ws)
+	if _, err := l.phase(ctx, ws, l.Warmup); err != nil {
 		return Result{}, err
 	}
 	stop, err := l.startProfile()
@@ -131,7 +134,7 @@ func (l Load) Run(ctx context.Context, t Target) (Result, error) {
 		return Result{}, err
 	}
 	defer stop()
-	s, err := l.phase(ctx, client, t, l.Duration)
+	s, err := l.phase(ctx, ws, l.Duration)
 	return s.result(), err
 }
 
@@ -139,14 +142,18 @@ func (l Load) Run(ctx context.Context, t Target) (Result, error) {
 // alternating rounds of at most a second, so whatever else the machine is
 // doing meanwhile weighs on both alike and their ratio stays fair.
 func (l Load) Compare(ctx context.Context, t, base Target) (got, baseline Result, err error) {
-	tc, bc := newClient(l.Clients), newClient(l.Clients)
-	defer tc.CloseIdleConnections()
-	defer bc.CloseIdleConnections()
-	for _, w := range []struct {
-		c *http.Client
-		t Target
-	}{{bc, base}, {tc, t}} {
-		if _, err := l.phase(ctx, w.c, w.t, l.Warmup); err != nil {
+	tw, err := newWires(t, l.Clients)
+	if err != nil {
+		return got, baseline, err
+	}
+	defer closeWires(tw)
+	bw, err := newWires(base, l.Clients)
+	if err != nil {
+		return got, baseline, err
+	}
+	defer closeWires(bw)
+	for _, ws := range [][]*wire{bw, tw} {
+		if _, err := l.phase(ctx, ws, l.Warmup); err != nil {
 			return got, baseline, err
 		}
 	}
@@ -158,12 +165,12 @@ func (l Load) Compare(ctx context.Context, t, base Target) (got, baseline Result
 	var ts, bs sample
 	for left := l.Duration; left > 0; left -= time.Second {
 		round := min(left, time.Second)
-		s, err := l.phase(ctx, bc, base, round)
+		s, err := l.phase(ctx, bw, round)
 		if err != nil {
 			return got, baseline, err
 		}
 		bs.add(s)
-		if s, err = l.phase(ctx, tc, t, round); err != nil {
+		if s, err = l.phase(ctx, tw, round); err != nil {
 			return got, baseline, err
 		}
 		ts.add(s)
@@ -207,9 +214,10 @@ func (s sample) result() Result {
 		P50: percentile(s.lat, 0.50), P99: percentile(s.lat, 0.99)}
 }
 
-// phase runs Clients workers against t for d and merges what they saw.
-func (l Load) phase(ctx context.Context, client *http.Client, t Target, d time.Duration) (sample, error) {
-	tallies := make([]sample, l.Clients)
+// phase runs one worker per connection in ws (Clients of them) for d and
+// merges what they saw.
+func (l Load) phase(ctx context.Context, ws []*wire, d time.Duration) (sample, error) {
+	tallies := make([]sample, len(ws))
 	start := time.Now()
 	end := start.Add(d)
 	var wg sync.WaitGroup
@@ -219,7 +227,7 @@ func (l Load) phase(ctx context.Context, client *http.Client, t Target, d time.D
 		every = time.Duration(float64(time.Second) * float64(l.Clients) / l.Rate)
 	}
 	for i := range tallies {
-		tl := &tallies[i]
+		tl, w := &tallies[i], ws[i]
 		tl.lat = make([]time.Duration, 0, 1<<12)
 		wg.Go(func() {
 			next := start.Add(every * time.Duration(i) / time.Duration(l.Clients))
@@ -234,7 +242,7 @@ func (l Load) phase(ctx context.Context, client *http.Client, t Target, d time.D
 				if !t0.Before(end) {
 					return
 				}
-				ok := get(ctx, client, t)
+				ok := w.do(ctx)
 				tl.lat = append(tl.lat, time.Since(t0))
 				if ok {
 					tl.ok++
@@ -254,27 +262,6 @@ func (l Load) phase(ctx context.Context, client *http.Client, t Target, d time.D
 	}
 	s.elapsed = time.Since(start)
 	return s, nil
-}
-
-// get makes one request and reads the whole answer; true means a 200 (that
-// t.Check accepts, when the target has one).
-func get(ctx context.Context, client *http.Client, t Target) bool {
-	req, err := t.request(ctx)
-	if err != nil {
-		return false
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
-	// Reading to EOF lets the connection be reused.
-	if t.Check == nil {
-		_, err = io.Copy(io.Discard, resp.Body)
-		return err == nil && resp.StatusCode == http.StatusOK
-	}
-	b, err := io.ReadAll(resp.Body)
-	return err == nil && resp.StatusCode == http.StatusOK && t.Check(b)
 }
 
 // fetch makes one request and returns the body, for checking a target answers

@@ -7,7 +7,8 @@
 // It creates a fresh database convene_bench_<random> on the PostgreSQL server
 // named by DATABASE_URL (default postgres://postgres@127.0.0.1:5432/), seeds
 // the demo, serves the real app on a loopback port and drives it from the same
-// process with keep-alive clients. The database is dropped at the end, also on
+// process with keep-alive clients, each a bare HTTP/1.1 connection that costs
+// the app it shares the process with as little as it can (see wire.go). The database is dropped at the end, also on
 // Ctrl-C. No traffic goes anywhere but the loopback interface.
 //
 // Server and load generator share the CPUs (GOMAXPROCS, printed above the
@@ -117,7 +118,7 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "convene-bench:", err)
 		return 1
 	}
-	fmt.Printf("%d clients, %s warm-up + %s measured per target (row and baseline in alternating 1 s rounds); GOMAXPROCS=%d of %d CPUs, %s; app and load generator in one process; garbage collector at %s (convene serve's defaults unless the environment sets its own)",
+	fmt.Printf("%d clients, %s warm-up + %s measured per target (row and baseline in alternating 1 s rounds); GOMAXPROCS=%d of %d CPUs, %s; app and load generator (bare HTTP/1.1 keep-alive clients) in one process; garbage collector at %s (convene serve's defaults unless the environment sets its own)",
 		*clients, *warmup, *dur, runtime.GOMAXPROCS(0), runtime.NumCPU(), runtime.Version(), gc)
 	if !*pageCache {
 		fmt.Print("; app page cache OFF")

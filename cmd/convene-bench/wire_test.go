@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// server answers the paths the tests ask for, as net/http does, and counts
+// the connections opened to it.
+func server(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var conns atomic.Int64
+	mux := http.NewServeMux()
+	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Write([]byte(r.Method + " " + r.Header.Get("Authorization") + " " + string(b)))
+	})
+	mux.HandleFunc("/chunked", func(w http.ResponseWriter, r *http.Request) {
+		for _, part := range []string{"first ", "second ", strings.Repeat("x", 20_000)} {
+			w.Write([]byte(part))
+			w.(http.Flusher).Flush()
+		}
+	})
+	mux.HandleFunc("/close", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "close")
+		w.Write([]byte("bye"))
+	})
+	mux.HandleFunc("/teapot", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusTeapot)
+		w.Write([]byte("short and stout"))
+	})
+	hangup := func(w http.ResponseWriter) {
+		c, _, _ := w.(http.Hijacker).Hijack()
+		c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\ncut"))
+		c.Close()
+	}
+	mux.HandleFunc("/hangup", func(w http.ResponseWriter, r *http.Request) { hangup(w) })
+	var flaky atomic.Int64
+	mux.HandleFunc("/flaky", func(w http.ResponseWriter, r *http.Request) {
+		// Every other request is cut short.
+		if flaky.Add(1)%2 == 1 {
+			hangup(w)
+			return
+		}
+		w.Write([]byte("ok"))
+	})
+	srv := httptest.NewUnstartedServer(mux)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, &conns
+}
+
+func TestWireReusesItsConnectionAndReadsTheBody(t *testing.T) {
+	srv, conns := server(t)
+	var got string
+	w, err := newWire(Target{URL: srv.URL + "/echo", Method: http.MethodPost,
+		Header: http.Header{"Authorization": {"Bearer abc"}},
+		Body:   func() []byte { return []byte(`{"code":"x"}`) },
+		Check:  func(b []byte) bool { got = string(b); return true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.close()
+	for i := range 5 {
+		if !w.do(context.Background()) {
+			t.Fatalf("request %d failed", i)
+		}
+	}
+	if got != `POST Bearer abc {"code":"x"}` {
+		t.Errorf("the server saw %q, want the method, header and body sent", got)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections for 5 requests, want 1 kept alive", n)
+	}
+}
+
+func TestWireReadsChunkedAnswers(t *testing.T) {
+	srv, conns := server(t)
+	var got string
+	w, _ := newWire(Target{URL: srv.URL + "/chunked", Check: func(b []byte) bool { got = string(b); return true }})
+	defer w.close()
+	for range 3 {
+		if !w.do(context.Background()) {
+			t.Fatal("chunked request failed")
+		}
+	}
+	if want := "first second " + strings.Repeat("x", 20_000); got != want {
+		t.Errorf("body of %d bytes, want %d", len(got), len(want))
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections, want 1 kept alive across chunked answers", n)
+	}
+	// Discarding a chunked body leaves the connection usable too.
+	d, _ := newWire(Target{URL: srv.URL + "/chunked"})
+	defer d.close()
+	for range 3 {
+		if !d.do(context.Background()) {
+			t.Fatal("chunked request failed when discarding the body")
+		}
+	}
+}
+
+func TestWireDialsAgainAfterConnectionClose(t *testing.T) {
+	srv, conns := server(t)
+	w, _ := newWire(Target{URL: srv.URL + "/close"})
+	defer w.close()
+	for range 3 {
+		if !w.do(context.Background()) {
+			t.Fatal("request failed")
+		}
+	}
+	if n := conns.Load(); n != 3 {
+		t.Errorf("%d connections, want 3: the server closes each", n)
+	}
+}
+
+func TestWireCountsWhatIsNotAnAnswer(t *testing.T) {
+	srv, conns := server(t)
+	for _, c := range []struct {
+		name string
+		t    Target
+	}{
+		{"another status", Target{URL: srv.URL + "/teapot"}},
+		{"a body Check refuses", Target{URL: srv.URL + "/echo", Check: func([]byte) bool { return false }}},
+		{"a body cut short", Target{URL: srv.URL + "/hangup"}},
+		{"a body cut short, kept", Target{URL: srv.URL + "/hangup", Check: func([]byte) bool { return true }}},
+		{"nobody listening", Target{URL: "http://127.0.0.1:1/"}},
+	} {
+		w, err := newWire(c.t)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.do(context.Background()) {
+			t.Errorf("%s: counted as answered", c.name)
+		}
+		w.close()
+	}
+	// After a failure the next request goes on a new connection and succeeds.
+	before := conns.Load()
+	w, _ := newWire(Target{URL: srv.URL + "/flaky"})
+	defer w.close()
+	for i := range 4 {
+		if ok := w.do(context.Background()); ok != (i%2 == 1) {
+			t.Fatalf("request %d: answered %v", i, ok)
+		}
+	}
+	if n := conns.Load() - before; n != 3 {
+		t.Errorf("%d connections for 4 requests, want 3: a new one after each cut-short answer", n)
+	}
+}
+
+func TestWireRefusesAnythingButLoopback(t *testing.T) {
+	for _, u := range []string{"http://10.0.0.1:80/", "http://192.0.2.1/"} {
+		w, err := newWire(Target{URL: u})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.do(context.Background()) {
+			t.Errorf("%s: answered", u)
+		}
+	}
+	for _, u := range []string{"https://127.0.0.1/", "127.0.0.1:80", "http:///x"} {
+		if _, err := newWire(Target{URL: u}); err == nil {
+			t.Errorf("%s: accepted", u)
+		}
+	}
+}
