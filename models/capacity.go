@@ -108,39 +108,75 @@ func (s *Store) WaitlistLength(ctx context.Context, conferenceID int64) (int, er
 
 // MoveOnWaitlist swaps a waitlisted registration with its neighbour ahead
 // (up) or behind (down); staff only, audited.
+//
+// Two staff members may move neighbours at the same moment, and a check-in
+// batch may be locking the same people's rows. Moves on one conference's
+// line therefore take turns, and the two rows are locked in id order, as
+// every statement that locks several registrations does, so no two of them
+// can wait for each other. If either row changed before it was locked (a
+// seat freed, a cancellation), the move is refused as a conflict and the
+// staff member sees the line as it is now.
 func (s *Store) MoveOnWaitlist(ctx context.Context, id int64, up bool, actor Actor) error {
 	if !actor.IsStaff() {
 		return ErrForbidden
 	}
 	return s.InTx(ctx, func(tx *sqlx.Tx) error {
-		var me struct {
-			ConferenceID int64 `db:"conference_id"`
-			Rank         int64 `db:"waitlist_rank"`
+		type place struct {
+			ID           int64  `db:"id"`
+			ConferenceID int64  `db:"conference_id"`
+			Status       string `db:"status"`
+			Rank         *int64 `db:"waitlist_rank"`
 		}
-		err := tx.GetContext(ctx, &me, `SELECT conference_id, waitlist_rank FROM registrations WHERE id = $1 AND status = 'waitlisted' FOR UPDATE`, id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%w: this registration is not on the waiting list", ErrConflict)
+		notWaiting := fmt.Errorf("%w: this registration is not on the waiting list", ErrConflict)
+		var me place
+		err := tx.GetContext(ctx, &me, `SELECT id, conference_id, status, waitlist_rank FROM registrations WHERE id = $1`, id)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && me.Status != RegWaitlisted) {
+			return notWaiting
 		}
 		if err != nil {
 			return err
 		}
-		q := `SELECT id, waitlist_rank FROM registrations WHERE conference_id = $1 AND status = 'waitlisted' AND waitlist_rank < $2 ORDER BY waitlist_rank DESC LIMIT 1 FOR UPDATE`
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('waitlist ' || $1::text, 0))`, me.ConferenceID); err != nil {
+			return err
+		}
+		// Read again: another move may have finished while this one waited.
+		if err := tx.GetContext(ctx, &me, `SELECT id, conference_id, status, waitlist_rank FROM registrations WHERE id = $1`, id); err != nil {
+			return err
+		}
+		if me.Status != RegWaitlisted || me.Rank == nil {
+			return notWaiting
+		}
+		q := `SELECT id, conference_id, status, waitlist_rank FROM registrations WHERE conference_id = $1 AND status = 'waitlisted' AND waitlist_rank < $2 ORDER BY waitlist_rank DESC LIMIT 1`
 		if !up {
-			q = `SELECT id, waitlist_rank FROM registrations WHERE conference_id = $1 AND status = 'waitlisted' AND waitlist_rank > $2 ORDER BY waitlist_rank LIMIT 1 FOR UPDATE`
+			q = `SELECT id, conference_id, status, waitlist_rank FROM registrations WHERE conference_id = $1 AND status = 'waitlisted' AND waitlist_rank > $2 ORDER BY waitlist_rank LIMIT 1`
 		}
-		var other struct {
-			ID   int64 `db:"id"`
-			Rank int64 `db:"waitlist_rank"`
-		}
-		err = tx.GetContext(ctx, &other, q, me.ConferenceID, me.Rank)
+		var other place
+		err = tx.GetContext(ctx, &other, q, me.ConferenceID, *me.Rank)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil // already first (or last)
 		}
 		if err != nil {
 			return err
 		}
+		var locked []place
+		if err := tx.SelectContext(ctx, &locked, `SELECT id, conference_id, status, waitlist_rank FROM registrations
+			WHERE id IN ($1, $2) ORDER BY id FOR UPDATE`, me.ID, other.ID); err != nil {
+			return err
+		}
+		for _, l := range locked {
+			was := me
+			if l.ID == other.ID {
+				was = other
+			}
+			if l.Status != RegWaitlisted || l.Rank == nil || *l.Rank != *was.Rank {
+				return fmt.Errorf("%w: the waiting list changed meanwhile; look at it again", ErrConflict)
+			}
+		}
+		if len(locked) != 2 {
+			return fmt.Errorf("%w: the waiting list changed meanwhile; look at it again", ErrConflict)
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE registrations SET waitlist_rank = CASE id WHEN $1 THEN $3::bigint ELSE $4::bigint END WHERE id IN ($1, $2)`,
-			id, other.ID, other.Rank, me.Rank); err != nil {
+			id, other.ID, *other.Rank, *me.Rank); err != nil {
 			return err
 		}
 		dir := "down"

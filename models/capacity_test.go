@@ -437,3 +437,50 @@ func TestSeatGoneSinceItWasReadUndoesTheRegistration(t *testing.T) {
 		})
 	}
 }
+
+// TestStaffReorderTheLineAtOnce has two staff members move the same two
+// neighbours on the waiting list at the same moment, one moving the first
+// down and the other moving the second up, many times over. Neither gets an
+// error (before, each locked its own person first and then the other:
+// PostgreSQL found them waiting for each other and failed one), and the line
+// still holds every person once, each in a place of their own.
+func TestStaffReorderTheLineAtOnce(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	conf := rushConference(t, s, "reorder", "1", 1)
+	for _, a := range fastActors(t, s, "line", 6) {
+		rush(t, s, conf, []models.Actor{a}, nil)
+	}
+	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
+	for round := range 40 {
+		wl, err := s.Waitlist(ctx, conf.ID)
+		if err != nil || len(wl) != 6 {
+			t.Fatalf("round %d: waiting list of %d (%v)", round, len(wl), err)
+		}
+		ahead, behind := wl[round%5], wl[round%5+1]
+		errs := make([]error, 2)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() { <-start; errs[0] = s.MoveOnWaitlist(ctx, ahead.ID, false, staff) })
+		wg.Go(func() { <-start; errs[1] = s.MoveOnWaitlist(ctx, behind.ID, true, staff) })
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, move %d: %v", round, i, err)
+			}
+		}
+	}
+	var ranks []int64
+	if err := s.DB().Select(&ranks, `SELECT waitlist_rank FROM registrations WHERE conference_id = $1 AND status = 'waitlisted' ORDER BY waitlist_rank`, conf.ID); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(ranks); i++ {
+		if ranks[i] == ranks[i-1] {
+			t.Fatalf("two people share place %d on the waiting list: %v", ranks[i], ranks)
+		}
+	}
+	if len(ranks) != 6 {
+		t.Fatalf("%d people on the waiting list, want 6", len(ranks))
+	}
+}
