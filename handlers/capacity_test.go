@@ -60,6 +60,25 @@ func TestFullConferenceWaitlistsThroughTheAPIAndPages(t *testing.T) {
 	if strings.Index(wl.body, "Cy Tester") > strings.Index(wl.body, "Ben Tester") {
 		t.Error("Cy was not moved ahead of Ben")
 	}
+	// The page's buttons say who is next to whom: Cy's "down" names Ben.
+	mustContain(t, wl.body, `/waitlist/`+ids[2]+`" class="inline"><input type="hidden" name="action" value="down"><input type="hidden" name="neighbour" value="`+ids[1]+`">`)
+	// A second staff member, whose page still showed Ben ahead of Cy, moves
+	// Cy up past Ben: Cy is first now, so the move is refused, the line stays
+	// as it is, and the page says why.
+	r = staff.post("/staff/conferences/small/waitlist/"+ids[2], url.Values{"action": {"up"}, "neighbour": {ids[1]}})
+	if loc := r.Header().Get("Location"); r.Code != http.StatusSeeOther || loc != "/staff/conferences/small/waitlist" {
+		t.Fatalf("a move on a changed line: %d to %q, want back to the list", r.Code, loc)
+	}
+	wl = staff.get("/staff/conferences/small/waitlist")
+	mustContain(t, wl.body, "The waiting list changed meanwhile; look at it again.")
+	if strings.Index(wl.body, "Cy Tester") > strings.Index(wl.body, "Ben Tester") {
+		t.Error("a refused move changed the line")
+	}
+	for _, bad := range []string{"ben", "-3", "0"} {
+		if r := staff.post("/staff/conferences/small/waitlist/"+ids[1], url.Values{"action": {"up"}, "neighbour": {bad}}); r.Code != http.StatusBadRequest {
+			t.Errorf("neighbour %q: %d, want 400", bad, r.Code)
+		}
+	}
 	if r := staff.post("/staff/conferences/small/waitlist/"+ids[1], url.Values{"action": {"promote"}}); r.Code != http.StatusConflict {
 		t.Errorf("promote with no seat: %d", r.Code)
 	}

@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
+	"strconv"
 
 	"convene/models"
 
@@ -20,9 +22,28 @@ func (a *App) waitlistPage(c *gin.Context) {
 		a.serverError(c, err)
 		return
 	}
+	// Each row's buttons say who the staff member saw ahead and behind, so
+	// a move on a line that changed since is refused, not made with someone
+	// else.
+	rows := make([]waitRow, len(rs))
+	for i, r := range rs {
+		rows[i].Registration = r
+		if i > 0 {
+			rows[i].Ahead = rs[i-1].ID
+		}
+		if i+1 < len(rs) {
+			rows[i].Behind = rs[i+1].ID
+		}
+	}
 	p := a.newPage(c, a.T(c, "Waiting list: %s", conf.Title))
-	p.Data = gin.H{"Conf": a.view(c, conf, lang(c)), "Waiting": rs}
+	p.Data = gin.H{"Conf": a.view(c, conf, lang(c)), "Waiting": rows}
 	a.render(c, http.StatusOK, "waitlist", p)
+}
+
+// waitRow is one person on the waiting list page, with their neighbours.
+type waitRow struct {
+	models.Registration
+	Ahead, Behind int64 // 0: first, last
 }
 
 // waitlistAction moves a waitlisted registration up or down, or on now.
@@ -40,9 +61,23 @@ func (a *App) waitlistAction(c *gin.Context) {
 		a.notFound(c)
 		return
 	}
+	list := "/staff/conferences/" + conf.Slug + "/waitlist"
 	switch c.PostForm("action") {
 	case "up", "down":
-		err = a.Store.MoveOnWaitlist(c.Request.Context(), id, c.PostForm("action") == "up", act)
+		var neighbour int64
+		if v := c.PostForm("neighbour"); v != "" {
+			if neighbour, err = strconv.ParseInt(v, 10, 64); err != nil || neighbour <= 0 {
+				a.fail(c, http.StatusBadRequest, "bad_request", "The neighbour on the waiting list is not a registration number.")
+				return
+			}
+		}
+		err = a.Store.MoveOnWaitlist(c.Request.Context(), id, c.PostForm("action") == "up", neighbour, act)
+		if errors.Is(err, models.ErrConflict) {
+			// The line changed since the page was drawn: show it as it is.
+			setFlash(c, a.T(c, reason(err, "")))
+			c.Redirect(http.StatusSeeOther, list)
+			return
+		}
 	case "promote":
 		_, err = a.Store.PromoteNow(c.Request.Context(), id, act)
 		if err == nil {
@@ -56,7 +91,7 @@ func (a *App) waitlistAction(c *gin.Context) {
 		a.registrationError(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/staff/conferences/"+conf.Slug+"/waitlist")
+	c.Redirect(http.StatusSeeOther, list)
 }
 
 // staffFlags are what a conference's staff page warns about.

@@ -107,73 +107,55 @@ func (s *Store) WaitlistLength(ctx context.Context, conferenceID int64) (int, er
 }
 
 // MoveOnWaitlist swaps a waitlisted registration with its neighbour ahead
-// (up) or behind (down); staff only, audited.
+// (up) or behind (down); staff only, audited. neighbour, when not 0, is the
+// registration the staff member saw there: if the line has changed since and
+// someone else is there now, the move is refused as a conflict rather than
+// made with a person they did not see.
 //
-// Two staff members may move neighbours at the same moment, and a check-in
-// batch may be locking the same people's rows. Moves on one conference's
-// line therefore take turns, and the two rows are locked in id order, as
-// every statement that locks several registrations does, so no two of them
-// can wait for each other. If either row changed before it was locked (a
-// seat freed, a cancellation), the move is refused as a conflict and the
-// staff member sees the line as it is now.
-func (s *Store) MoveOnWaitlist(ctx context.Context, id int64, up bool, actor Actor) error {
+// Two staff members may move the same neighbours at the same moment, and a
+// check-in batch may be locking the same people's rows. The two rows are
+// locked in id order, as every statement that locks several registrations
+// does, so none of them wait for each other in a circle; the one that locks
+// second finds the line changed and is refused.
+func (s *Store) MoveOnWaitlist(ctx context.Context, id int64, up bool, neighbour int64, actor Actor) error {
 	if !actor.IsStaff() {
 		return ErrForbidden
 	}
+	changed := fmt.Errorf("%w: the waiting list changed meanwhile; look at it again", ErrConflict)
 	return s.InTx(ctx, func(tx *sqlx.Tx) error {
-		type place struct {
-			ID           int64  `db:"id"`
-			ConferenceID int64  `db:"conference_id"`
-			Status       string `db:"status"`
-			Rank         *int64 `db:"waitlist_rank"`
-		}
-		notWaiting := fmt.Errorf("%w: this registration is not on the waiting list", ErrConflict)
 		var me place
-		err := tx.GetContext(ctx, &me, `SELECT id, conference_id, status, waitlist_rank FROM registrations WHERE id = $1`, id)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && me.Status != RegWaitlisted) {
-			return notWaiting
+		err := tx.GetContext(ctx, &me, `SELECT id, status, waitlist_rank FROM registrations WHERE id = $1`, id)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && (me.Status != RegWaitlisted || me.Rank == nil)) {
+			return fmt.Errorf("%w: this registration is not on the waiting list", ErrConflict)
 		}
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('waitlist ' || $1::text, 0))`, me.ConferenceID); err != nil {
-			return err
-		}
-		// Read again: another move may have finished while this one waited.
-		if err := tx.GetContext(ctx, &me, `SELECT id, conference_id, status, waitlist_rank FROM registrations WHERE id = $1`, id); err != nil {
-			return err
-		}
-		if me.Status != RegWaitlisted || me.Rank == nil {
-			return notWaiting
-		}
-		q := `SELECT id, conference_id, status, waitlist_rank FROM registrations WHERE conference_id = $1 AND status = 'waitlisted' AND waitlist_rank < $2 ORDER BY waitlist_rank DESC LIMIT 1`
-		if !up {
-			q = `SELECT id, conference_id, status, waitlist_rank FROM registrations WHERE conference_id = $1 AND status = 'waitlisted' AND waitlist_rank > $2 ORDER BY waitlist_rank LIMIT 1`
-		}
-		var other place
-		err = tx.GetContext(ctx, &other, q, me.ConferenceID, *me.Rank)
-		if errors.Is(err, sql.ErrNoRows) {
+		other, err := nextInLine(ctx, tx, me, up)
+		switch {
+		case errors.Is(err, sql.ErrNoRows) && neighbour == 0:
 			return nil // already first (or last)
-		}
-		if err != nil {
+		case errors.Is(err, sql.ErrNoRows):
+			return changed
+		case err != nil:
 			return err
+		case neighbour != 0 && other.ID != neighbour:
+			return changed
 		}
 		var locked []place
-		if err := tx.SelectContext(ctx, &locked, `SELECT id, conference_id, status, waitlist_rank FROM registrations
+		if err := tx.SelectContext(ctx, &locked, `SELECT id, status, waitlist_rank FROM registrations
 			WHERE id IN ($1, $2) ORDER BY id FOR UPDATE`, me.ID, other.ID); err != nil {
 			return err
 		}
 		for _, l := range locked {
-			was := me
-			if l.ID == other.ID {
-				was = other
-			}
+			was := map[int64]place{me.ID: me, other.ID: other}[l.ID]
 			if l.Status != RegWaitlisted || l.Rank == nil || *l.Rank != *was.Rank {
-				return fmt.Errorf("%w: the waiting list changed meanwhile; look at it again", ErrConflict)
+				return changed
 			}
 		}
-		if len(locked) != 2 {
-			return fmt.Errorf("%w: the waiting list changed meanwhile; look at it again", ErrConflict)
+		// Both are where they were; is nobody between them now?
+		if now, err := nextInLine(ctx, tx, me, up); err != nil || now.ID != other.ID || len(locked) != 2 {
+			return changed
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE registrations SET waitlist_rank = CASE id WHEN $1 THEN $3::bigint ELSE $4::bigint END WHERE id IN ($1, $2)`,
 			id, other.ID, *other.Rank, *me.Rank); err != nil {
@@ -185,6 +167,29 @@ func (s *Store) MoveOnWaitlist(ctx context.Context, id int64, up bool, actor Act
 		}
 		return s.Audit(ctx, tx, actor.User.ID, "waitlist_moved", "registration", id, map[string]any{"direction": dir})
 	})
+}
+
+// place is a registration's place on its conference's waiting list.
+type place struct {
+	ID     int64  `db:"id"`
+	Status string `db:"status"`
+	Rank   *int64 `db:"waitlist_rank"`
+}
+
+// nextInLine is the waitlisted registration just ahead of p (up) or just
+// behind it; sql.ErrNoRows when p is first (or last).
+func nextInLine(ctx context.Context, tx *sqlx.Tx, p place, up bool) (place, error) {
+	q := `SELECT n.id, n.status, n.waitlist_rank FROM registrations n, registrations me
+		WHERE me.id = $1 AND n.conference_id = me.conference_id AND n.status = 'waitlisted' AND n.waitlist_rank < $2
+		ORDER BY n.waitlist_rank DESC LIMIT 1`
+	if !up {
+		q = `SELECT n.id, n.status, n.waitlist_rank FROM registrations n, registrations me
+		WHERE me.id = $1 AND n.conference_id = me.conference_id AND n.status = 'waitlisted' AND n.waitlist_rank > $2
+		ORDER BY n.waitlist_rank LIMIT 1`
+	}
+	var n place
+	err := tx.GetContext(ctx, &n, q, p.ID, *p.Rank)
+	return n, err
 }
 
 // PromoteNow moves one waitlisted registration on ahead of the line, if its

@@ -2,7 +2,9 @@ package models_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -207,10 +209,10 @@ func TestSeatFreedGoesToFirstInLine(t *testing.T) {
 	}
 	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
 	// Staff move the third up to second.
-	if err := s.MoveOnWaitlist(ctx, wl[2].ID, true, staff); err != nil {
+	if err := s.MoveOnWaitlist(ctx, wl[2].ID, true, 0, staff); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MoveOnWaitlist(ctx, wl[2].ID, true, late[0]); err == nil {
+	if err := s.MoveOnWaitlist(ctx, wl[2].ID, true, 0, late[0]); err == nil {
 		t.Error("a member reordered the waiting list")
 	}
 	var holder int64
@@ -438,12 +440,13 @@ func TestSeatGoneSinceItWasReadUndoesTheRegistration(t *testing.T) {
 	}
 }
 
-// TestStaffReorderTheLineAtOnce has two staff members move the same two
+// TestStaffReorderTheLineAtOnce has two staff members swap the same two
 // neighbours on the waiting list at the same moment, one moving the first
-// down and the other moving the second up, many times over. Neither gets an
-// error (before, each locked its own person first and then the other:
-// PostgreSQL found them waiting for each other and failed one), and the line
-// still holds every person once, each in a place of their own.
+// down and the other moving the second up, many times over. Both meant the
+// same swap: it is made once, and the other move is refused as a conflict,
+// not made again with someone its staff member did not see. Before, each
+// move locked its own person first and then the other, and PostgreSQL
+// failed one of them with a deadlock.
 func TestStaffReorderTheLineAtOnce(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
@@ -452,35 +455,83 @@ func TestStaffReorderTheLineAtOnce(t *testing.T) {
 		rush(t, s, conf, []models.Actor{a}, nil)
 	}
 	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
-	for round := range 40 {
-		wl, err := s.Waitlist(ctx, conf.ID)
-		if err != nil || len(wl) != 6 {
-			t.Fatalf("round %d: waiting list of %d (%v)", round, len(wl), err)
+	line := func() []int64 {
+		t.Helper()
+		var ids []int64
+		if err := s.DB().Select(&ids, `SELECT id FROM registrations WHERE conference_id = $1 AND status = 'waitlisted' ORDER BY waitlist_rank`, conf.ID); err != nil {
+			t.Fatal(err)
 		}
-		ahead, behind := wl[round%5], wl[round%5+1]
+		return ids
+	}
+	for round := range 40 {
+		before := line()
+		i := round % 5
+		ahead, behind := before[i], before[i+1]
 		errs := make([]error, 2)
 		start := make(chan struct{})
 		var wg sync.WaitGroup
-		wg.Go(func() { <-start; errs[0] = s.MoveOnWaitlist(ctx, ahead.ID, false, staff) })
-		wg.Go(func() { <-start; errs[1] = s.MoveOnWaitlist(ctx, behind.ID, true, staff) })
+		wg.Go(func() { <-start; errs[0] = s.MoveOnWaitlist(ctx, ahead, false, behind, staff) })
+		wg.Go(func() { <-start; errs[1] = s.MoveOnWaitlist(ctx, behind, true, ahead, staff) })
 		close(start)
 		wg.Wait()
-		for i, err := range errs {
-			if err != nil {
-				t.Fatalf("round %d, move %d: %v", round, i, err)
+		refused := 0
+		for k, err := range errs {
+			switch {
+			case errors.Is(err, models.ErrConflict):
+				refused++
+			case err != nil:
+				t.Fatalf("round %d, move %d: %v", round, k, err)
 			}
 		}
-	}
-	var ranks []int64
-	if err := s.DB().Select(&ranks, `SELECT waitlist_rank FROM registrations WHERE conference_id = $1 AND status = 'waitlisted' ORDER BY waitlist_rank`, conf.ID); err != nil {
-		t.Fatal(err)
-	}
-	for i := 1; i < len(ranks); i++ {
-		if ranks[i] == ranks[i-1] {
-			t.Fatalf("two people share place %d on the waiting list: %v", ranks[i], ranks)
+		want := slices.Clone(before)
+		want[i], want[i+1] = want[i+1], want[i]
+		if got := line(); refused != 1 || !slices.Equal(got, want) {
+			t.Fatalf("round %d: %d moves refused and the line went from %v to %v, want one refused and %v", round, refused, before, got, want)
 		}
 	}
-	if len(ranks) != 6 {
-		t.Fatalf("%d people on the waiting list, want 6", len(ranks))
+}
+
+// TestMoveOnALineThatChanged: a move whose page showed another neighbour
+// than the one there now is refused and changes nothing.
+func TestMoveOnALineThatChanged(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	conf := rushConference(t, s, "changed", "1", 1)
+	for _, a := range fastActors(t, s, "line", 3) {
+		rush(t, s, conf, []models.Actor{a}, nil)
+	}
+	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
+	wl, _ := s.Waitlist(ctx, conf.ID)
+	a, b, c := wl[0].ID, wl[1].ID, wl[2].ID
+	// Someone else moved c ahead of b: the line is a c b.
+	if err := s.MoveOnWaitlist(ctx, c, true, b, staff); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []struct {
+		id, neighbour int64
+		up            bool
+	}{
+		{b, a, true},      // the page showed a ahead of b; c is there now
+		{a, b, false},     // the page showed b behind a; c is there now
+		{c, a, false},     // a is ahead of c, not behind it
+		{a, c, true},      // a is first: nobody is ahead of it
+		{c, 999999, true}, // nobody of that number
+	} {
+		err := s.MoveOnWaitlist(ctx, m.id, m.up, m.neighbour, staff)
+		if !errors.Is(err, models.ErrConflict) {
+			t.Errorf("move %d (up %v) past %d: %v, want a conflict", m.id, m.up, m.neighbour, err)
+		}
+	}
+	wl, _ = s.Waitlist(ctx, conf.ID)
+	if got := []int64{wl[0].ID, wl[1].ID, wl[2].ID}; !slices.Equal(got, []int64{a, c, b}) {
+		t.Errorf("line %v, want %v unchanged", got, []int64{a, c, b})
+	}
+	// With the neighbour that is there, it moves.
+	if err := s.MoveOnWaitlist(ctx, b, true, c, staff); err != nil {
+		t.Fatal(err)
+	}
+	wl, _ = s.Waitlist(ctx, conf.ID)
+	if got := []int64{wl[0].ID, wl[1].ID, wl[2].ID}; !slices.Equal(got, []int64{a, b, c}) {
+		t.Errorf("line %v, want %v", got, []int64{a, b, c})
 	}
 }
