@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -51,6 +52,10 @@ func newWire(t Target) (*wire, error) {
 	method := t.Method
 	if method == "" {
 		method = "GET"
+	}
+	if method == "HEAD" {
+		// Its answer has a Content-Length but no body: not worth the case.
+		return nil, fmt.Errorf("bench: HEAD requests are not supported")
 	}
 	head := []byte(method + " " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host + "\r\nUser-Agent: convene-bench\r\n")
 	keys := make([]string, 0, len(t.Header))
@@ -94,16 +99,10 @@ func (w *wire) close() {
 
 // do makes one request and reads the whole answer: true means a 200 that
 // t.Check, when the target has one, accepts. After any error the connection
-// is closed and the next request dials a new one.
+// is closed and the next request dials a new one. A kept-alive connection
+// that the server closed while it was idle is dialled again at once, as
+// net/http's client does, rather than counted as an error.
 func (w *wire) do(ctx context.Context) bool {
-	if w.conn == nil {
-		d := net.Dialer{Timeout: 5 * time.Second, Control: loopbackOnly}
-		c, err := d.DialContext(ctx, "tcp", w.addr)
-		if err != nil {
-			return false
-		}
-		w.conn, w.r = c, bufio.NewReaderSize(c, 16<<10)
-	}
 	w.req = append(w.req[:0], w.head...)
 	if w.t.Body != nil {
 		b := w.t.Body()
@@ -114,16 +113,46 @@ func (w *wire) do(ctx context.Context) bool {
 	} else {
 		w.req = append(w.req, "\r\n"...)
 	}
+	for attempt := 0; ; attempt++ {
+		reused := w.conn != nil
+		if !reused {
+			d := net.Dialer{Timeout: 5 * time.Second, Control: loopbackOnly}
+			c, err := d.DialContext(ctx, "tcp", w.addr)
+			if err != nil {
+				return false
+			}
+			w.conn, w.r = c, bufio.NewReaderSize(c, 16<<10)
+		}
+		status, keep, err := w.roundTrip(ctx)
+		if err != nil || !keep {
+			w.close()
+		}
+		if errors.Is(err, errIdleClosed) && reused && attempt == 0 {
+			continue
+		}
+		return err == nil && status == 200 && (w.t.Check == nil || w.t.Check(w.body))
+	}
+}
+
+// errIdleClosed is a connection that ended before the answer's first byte.
+var errIdleClosed = errors.New("bench: the connection was closed before any answer")
+
+// roundTrip writes w.req and reads its answer, giving up when ctx ends.
+func (w *wire) roundTrip(ctx context.Context) (status int, keep bool, err error) {
 	w.conn.SetDeadline(time.Now().Add(requestTimeout))
+	c := w.conn
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
 	if _, err := w.conn.Write(w.req); err != nil {
-		w.close()
-		return false
+		return 0, false, errIdleClosed
 	}
-	status, keep, err := w.read(w.t.Check != nil)
-	if err != nil || !keep {
-		w.close()
+	if _, err := w.r.Peek(1); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+			return 0, false, errIdleClosed
+		}
+		return 0, false, err
 	}
-	return err == nil && status == 200 && (w.t.Check == nil || w.t.Check(w.body))
+	return w.read(w.t.Check != nil)
 }
 
 var errBadAnswer = errors.New("bench: malformed HTTP answer")
@@ -131,22 +160,32 @@ var errBadAnswer = errors.New("bench: malformed HTTP answer")
 // read reads one answer: its status, whether the connection may be reused,
 // and its body into w.body when keepBody is set (discarded otherwise).
 func (w *wire) read(keepBody bool) (status int, keep bool, err error) {
-	line, err := w.r.ReadSlice('\n')
-	if err != nil {
-		return 0, false, err
+	for {
+		line, err := w.r.ReadSlice('\n')
+		if err != nil {
+			return 0, false, err
+		}
+		// "HTTP/1.1 200 OK\r\n"
+		if len(line) < 14 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' || (line[12] != ' ' && line[12] != '\r') {
+			return 0, false, errBadAnswer
+		}
+		status, err = strconv.Atoi(string(line[9:12]))
+		if err != nil || status < 100 {
+			return 0, false, errBadAnswer
+		}
+		keep = line[7] == '1'
+		if status >= 200 || status == 101 {
+			break
+		}
+		// An interim answer (100 Continue, 103 Early Hints): skip its
+		// headers; the real answer follows.
+		if err := w.skipHeaders(); err != nil {
+			return 0, false, err
+		}
 	}
-	// "HTTP/1.1 200 OK\r\n"
-	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
-		return 0, false, errBadAnswer
-	}
-	status, err = strconv.Atoi(string(line[9:12]))
-	if err != nil {
-		return 0, false, errBadAnswer
-	}
-	keep = line[7] == '1'
 	length, chunked := -1, false
 	for {
-		line, err = w.r.ReadSlice('\n')
+		line, err := w.r.ReadSlice('\n')
 		if err != nil {
 			return 0, false, err
 		}
@@ -188,6 +227,19 @@ func (w *wire) read(keepBody bool) (status int, keep bool, err error) {
 		}
 	}
 	return status, keep, err
+}
+
+// skipHeaders reads past an answer's headers.
+func (w *wire) skipHeaders() error {
+	for {
+		line, err := w.r.ReadSlice('\n')
+		if err != nil {
+			return err
+		}
+		if len(bytes.TrimRight(line, "\r\n")) == 0 {
+			return nil
+		}
+	}
 }
 
 func (w *wire) readN(n int, keepBody bool) error {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // server answers the paths the tests ask for, as net/http does, and counts
@@ -174,5 +175,115 @@ func TestWireRefusesAnythingButLoopback(t *testing.T) {
 		if _, err := newWire(Target{URL: u}); err == nil {
 			t.Errorf("%s: accepted", u)
 		}
+	}
+}
+
+// rawServer answers every request on a connection with answer, as raw bytes,
+// until the connection closes; closeAfterOne closes each connection shortly
+// after its first answer, as a server does with an idle connection.
+func rawServer(t *testing.T, answer string, closeAfterOne bool) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 4096)
+				for {
+					if _, err := c.Read(buf); err != nil {
+						return
+					}
+					c.Write([]byte(answer))
+					if closeAfterOne {
+						time.Sleep(20 * time.Millisecond)
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String() + "/"
+}
+
+func TestWireReadsPastInterimAnswers(t *testing.T) {
+	u := rawServer(t, "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false)
+	var got []string
+	w, _ := newWire(Target{URL: u, Check: func(b []byte) bool { got = append(got, string(b)); return true }})
+	defer w.close()
+	for i := range 3 {
+		if !w.do(context.Background()) {
+			t.Fatalf("request %d after an interim answer failed", i)
+		}
+	}
+	if strings.Join(got, ",") != "ok,ok,ok" {
+		t.Errorf("bodies %q", got)
+	}
+}
+
+func TestWireRefusesMalformedStatusLines(t *testing.T) {
+	for _, answer := range []string{
+		"HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n",
+		"HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n",
+		"HTTP/2 200 OK\r\nContent-Length: 0\r\n\r\n",
+		"ICY 200 OK\r\nContent-Length: 0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n",
+	} {
+		w, _ := newWire(Target{URL: rawServer(t, answer, false)})
+		if w.do(context.Background()) {
+			t.Errorf("%q counted as answered", answer)
+		}
+		w.close()
+	}
+	if _, err := newWire(Target{URL: "http://127.0.0.1:1/", Method: "HEAD"}); err == nil {
+		t.Error("a HEAD target was accepted")
+	}
+}
+
+func TestWireDialsAgainWhenAnIdleConnectionWasClosed(t *testing.T) {
+	u := rawServer(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", true)
+	w, _ := newWire(Target{URL: u})
+	defer w.close()
+	for i := range 3 {
+		if !w.do(context.Background()) {
+			t.Fatalf("request %d on a connection the server closed while idle: counted as an error", i)
+		}
+		time.Sleep(50 * time.Millisecond) // the server closes meanwhile
+	}
+}
+
+func TestWireGivesUpWhenCancelled(t *testing.T) {
+	// A server that never answers.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	w, _ := newWire(Target{URL: "http://" + ln.Addr().String() + "/"})
+	defer w.close()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if w.do(ctx) {
+		t.Fatal("answered")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("gave up after %s, want soon after the context ended", d)
 	}
 }
