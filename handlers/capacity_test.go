@@ -53,15 +53,17 @@ func TestFullConferenceWaitlistsThroughTheAPIAndPages(t *testing.T) {
 
 	// Staff move Cy ahead of Ben; then Ana cancels and Cy gets the seat.
 	staff := ta.signedIn("staff@example.org", true, false)
-	if r := staff.post("/staff/conferences/small/waitlist/"+ids[2], url.Values{"action": {"up"}}); r.Code != http.StatusSeeOther {
+	if r := staff.post("/staff/conferences/small/waitlist/"+ids[2], url.Values{"action": {"up"}, "neighbour": {ids[1]}}); r.Code != http.StatusSeeOther {
 		t.Fatalf("move up: %d %s", r.Code, r.body)
 	}
 	wl := staff.get("/staff/conferences/small/waitlist")
 	if strings.Index(wl.body, "Cy Tester") > strings.Index(wl.body, "Ben Tester") {
 		t.Error("Cy was not moved ahead of Ben")
 	}
-	// The page's buttons say who is next to whom: Cy's "down" names Ben.
-	mustContain(t, wl.body, `/waitlist/`+ids[2]+`" class="inline"><input type="hidden" name="action" value="down"><input type="hidden" name="neighbour" value="`+ids[1]+`">`)
+	// The page's buttons say who is next to whom: Cy's "down" names Ben, and
+	// Cy's "up" nobody.
+	mustContain(t, wl.body, `/waitlist/`+ids[2]+`" class="inline"><input type="hidden" name="action" value="down"><input type="hidden" name="neighbour" value="`+ids[1]+`">`,
+		`/waitlist/`+ids[2]+`" class="inline"><input type="hidden" name="action" value="up"><input type="hidden" name="neighbour" value="none">`)
 	// A second staff member, whose page still showed Ben ahead of Cy, moves
 	// Cy up past Ben: Cy is first now, so the move is refused, the line stays
 	// as it is, and the page says why.
@@ -74,7 +76,7 @@ func TestFullConferenceWaitlistsThroughTheAPIAndPages(t *testing.T) {
 	if strings.Index(wl.body, "Cy Tester") > strings.Index(wl.body, "Ben Tester") {
 		t.Error("a refused move changed the line")
 	}
-	for _, bad := range []string{"ben", "-3", "0"} {
+	for _, bad := range []string{"ben", "-3", "0", ""} {
 		if r := staff.post("/staff/conferences/small/waitlist/"+ids[1], url.Values{"action": {"up"}, "neighbour": {bad}}); r.Code != http.StatusBadRequest {
 			t.Errorf("neighbour %q: %d, want 400", bad, r.Code)
 		}

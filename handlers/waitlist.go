@@ -43,7 +43,7 @@ func (a *App) waitlistPage(c *gin.Context) {
 // waitRow is one person on the waiting list page, with their neighbours.
 type waitRow struct {
 	models.Registration
-	Ahead, Behind int64 // 0: first, last
+	Ahead, Behind int64 // 0: nobody (first, last)
 }
 
 // waitlistAction moves a waitlisted registration up or down, or on now.
@@ -64,10 +64,11 @@ func (a *App) waitlistAction(c *gin.Context) {
 	list := "/staff/conferences/" + conf.Slug + "/waitlist"
 	switch c.PostForm("action") {
 	case "up", "down":
+		// The page says who was next in line, or "none" at either end.
 		var neighbour int64
-		if v := c.PostForm("neighbour"); v != "" {
+		if v := c.PostForm("neighbour"); v != "none" {
 			if neighbour, err = strconv.ParseInt(v, 10, 64); err != nil || neighbour <= 0 {
-				a.fail(c, http.StatusBadRequest, "bad_request", "The neighbour on the waiting list is not a registration number.")
+				a.fail(c, http.StatusBadRequest, "bad_request", "Say who was next in line: a registration number, or none.")
 				return
 			}
 		}

@@ -107,10 +107,11 @@ func (s *Store) WaitlistLength(ctx context.Context, conferenceID int64) (int, er
 }
 
 // MoveOnWaitlist swaps a waitlisted registration with its neighbour ahead
-// (up) or behind (down); staff only, audited. neighbour, when not 0, is the
-// registration the staff member saw there: if the line has changed since and
-// someone else is there now, the move is refused as a conflict rather than
-// made with a person they did not see.
+// (up) or behind (down); staff only, audited. neighbour is the registration
+// the staff member saw there, 0 for nobody (first, or last): if someone else
+// is there now, the move is refused as a conflict rather than made with a
+// person they did not see, and moving the first up (the last down) does
+// nothing.
 //
 // Two staff members may move the same neighbours at the same moment, and a
 // check-in batch may be locking the same people's rows. The two rows are
@@ -134,12 +135,12 @@ func (s *Store) MoveOnWaitlist(ctx context.Context, id int64, up bool, neighbour
 		other, err := nextInLine(ctx, tx, me, up)
 		switch {
 		case errors.Is(err, sql.ErrNoRows) && neighbour == 0:
-			return nil // already first (or last)
+			return nil // first (or last), as the staff member saw
 		case errors.Is(err, sql.ErrNoRows):
 			return changed
 		case err != nil:
 			return err
-		case neighbour != 0 && other.ID != neighbour:
+		case other.ID != neighbour:
 			return changed
 		}
 		var locked []place

@@ -209,10 +209,10 @@ func TestSeatFreedGoesToFirstInLine(t *testing.T) {
 	}
 	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
 	// Staff move the third up to second.
-	if err := s.MoveOnWaitlist(ctx, wl[2].ID, true, 0, staff); err != nil {
+	if err := s.MoveOnWaitlist(ctx, wl[2].ID, true, wl[1].ID, staff); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MoveOnWaitlist(ctx, wl[2].ID, true, 0, late[0]); err == nil {
+	if err := s.MoveOnWaitlist(ctx, wl[2].ID, true, wl[1].ID, late[0]); err == nil {
 		t.Error("a member reordered the waiting list")
 	}
 	var holder int64
@@ -492,7 +492,8 @@ func TestStaffReorderTheLineAtOnce(t *testing.T) {
 }
 
 // TestMoveOnALineThatChanged: a move whose page showed another neighbour
-// than the one there now is refused and changes nothing.
+// than the one there now, or nobody where someone is now, is refused and
+// changes nothing.
 func TestMoveOnALineThatChanged(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
@@ -516,6 +517,8 @@ func TestMoveOnALineThatChanged(t *testing.T) {
 		{c, a, false},     // a is ahead of c, not behind it
 		{a, c, true},      // a is first: nobody is ahead of it
 		{c, 999999, true}, // nobody of that number
+		{c, 0, false},     // the page showed c last; b is behind it now
+		{b, 0, true},      // the page showed b first; c is ahead of it now
 	} {
 		err := s.MoveOnWaitlist(ctx, m.id, m.up, m.neighbour, staff)
 		if !errors.Is(err, models.ErrConflict) {
@@ -525,6 +528,13 @@ func TestMoveOnALineThatChanged(t *testing.T) {
 	wl, _ = s.Waitlist(ctx, conf.ID)
 	if got := []int64{wl[0].ID, wl[1].ID, wl[2].ID}; !slices.Equal(got, []int64{a, c, b}) {
 		t.Errorf("line %v, want %v unchanged", got, []int64{a, c, b})
+	}
+	// The first up and the last down, as the page showed them, do nothing.
+	if err := s.MoveOnWaitlist(ctx, a, true, 0, staff); err != nil {
+		t.Errorf("moving the first up: %v", err)
+	}
+	if err := s.MoveOnWaitlist(ctx, b, false, 0, staff); err != nil {
+		t.Errorf("moving the last down: %v", err)
 	}
 	// With the neighbour that is there, it moves.
 	if err := s.MoveOnWaitlist(ctx, b, true, c, staff); err != nil {

@@ -38,6 +38,8 @@ type wire struct {
 	r    *bufio.Reader
 	req  []byte // the request being written, reused
 	body []byte // the answer's body, when t.Check wants it, reused
+	// replayable: sending the request twice does no harm (a GET).
+	replayable bool
 }
 
 // newWire prepares t's requests; it connects on first use.
@@ -68,7 +70,7 @@ func newWire(t Target) (*wire, error) {
 			head = append(head, k+": "+v+"\r\n"...)
 		}
 	}
-	return &wire{t: t, addr: u.Host, head: head}, nil
+	return &wire{t: t, addr: u.Host, head: head, replayable: method == "GET" && t.Body == nil}, nil
 }
 
 // newWires prepares n connections to t.
@@ -99,9 +101,10 @@ func (w *wire) close() {
 
 // do makes one request and reads the whole answer: true means a 200 that
 // t.Check, when the target has one, accepts. After any error the connection
-// is closed and the next request dials a new one. A kept-alive connection
-// that the server closed while it was idle is dialled again at once, as
-// net/http's client does, rather than counted as an error.
+// is closed and the next request dials a new one. A GET on a kept-alive
+// connection that the server closed while it was idle is sent again on a
+// new one, as net/http's client does; any other request is not, since the
+// server may have acted on it before the connection ended.
 func (w *wire) do(ctx context.Context) bool {
 	w.req = append(w.req[:0], w.head...)
 	if w.t.Body != nil {
@@ -127,7 +130,7 @@ func (w *wire) do(ctx context.Context) bool {
 		if err != nil || !keep {
 			w.close()
 		}
-		if errors.Is(err, errIdleClosed) && reused && attempt == 0 {
+		if errors.Is(err, errIdleClosed) && reused && attempt == 0 && w.replayable {
 			continue
 		}
 		return err == nil && status == 200 && (w.t.Check == nil || w.t.Check(w.body))
@@ -142,7 +145,12 @@ func (w *wire) roundTrip(ctx context.Context) (status int, keep bool, err error)
 	w.conn.SetDeadline(time.Now().Add(requestTimeout))
 	c := w.conn
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	defer func() {
+		if !stop() {
+			// Cancelled: the connection's deadline is in the past.
+			keep = false
+		}
+	}()
 	if _, err := w.conn.Write(w.req); err != nil {
 		return 0, false, errIdleClosed
 	}

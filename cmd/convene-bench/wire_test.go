@@ -287,3 +287,54 @@ func TestWireGivesUpWhenCancelled(t *testing.T) {
 		t.Errorf("gave up after %s, want soon after the context ended", d)
 	}
 }
+
+// TestWireNeverSendsAPostTwice: a server that acts on a request and then
+// drops the connection without answering may have checked someone in; the
+// POST is counted as an error, not sent again, where a GET is sent again.
+func TestWireNeverSendsAPostTwice(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var acted atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 4096)
+				for n := 0; ; n++ {
+					if _, err := c.Read(buf); err != nil {
+						return
+					}
+					acted.Add(1)
+					if n == 1 {
+						return // acted on the second request, then gone
+					}
+					c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+				}
+			}()
+		}
+	}()
+	u := "http://" + ln.Addr().String() + "/"
+	post, _ := newWire(Target{URL: u, Method: http.MethodPost, Body: func() []byte { return []byte("{}") }})
+	defer post.close()
+	if !post.do(context.Background()) {
+		t.Fatal("the first POST failed")
+	}
+	if post.do(context.Background()) {
+		t.Error("a POST the server dropped counted as answered")
+	}
+	if n := acted.Load(); n != 2 {
+		t.Errorf("the server acted on %d POSTs, want 2: the dropped one was sent again", n)
+	}
+	get, _ := newWire(Target{URL: u})
+	defer get.close()
+	if !get.do(context.Background()) || !get.do(context.Background()) {
+		t.Error("a GET on a dropped connection was not sent again")
+	}
+}
