@@ -440,6 +440,27 @@ func TestSeatGoneSinceItWasReadUndoesTheRegistration(t *testing.T) {
 	}
 }
 
+// waitingLine makes a conference whose one seat is taken, with n people on
+// its waiting list, and returns what reads their ids in line order.
+func waitingLine(t *testing.T, s *models.Store, slug string, n int) (line func() []int64) {
+	t.Helper()
+	conf := rushConference(t, s, slug, "1", 1)
+	for _, a := range fastActors(t, s, "line", n) {
+		rush(t, s, conf, []models.Actor{a}, nil)
+	}
+	return func() []int64 {
+		t.Helper()
+		var ids []int64
+		if err := s.DB().Select(&ids, `SELECT id FROM registrations WHERE conference_id = $1 AND status = 'waitlisted' ORDER BY waitlist_rank`, conf.ID); err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) != n {
+			t.Fatalf("%d people on the waiting list, want %d", len(ids), n)
+		}
+		return ids
+	}
+}
+
 // TestStaffReorderTheLineAtOnce has two staff members swap the same two
 // neighbours on the waiting list at the same moment, one moving the first
 // down and the other moving the second up, many times over. Both meant the
@@ -450,19 +471,8 @@ func TestSeatGoneSinceItWasReadUndoesTheRegistration(t *testing.T) {
 func TestStaffReorderTheLineAtOnce(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
-	conf := rushConference(t, s, "reorder", "1", 1)
-	for _, a := range fastActors(t, s, "line", 6) {
-		rush(t, s, conf, []models.Actor{a}, nil)
-	}
+	line := waitingLine(t, s, "reorder", 6)
 	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
-	line := func() []int64 {
-		t.Helper()
-		var ids []int64
-		if err := s.DB().Select(&ids, `SELECT id FROM registrations WHERE conference_id = $1 AND status = 'waitlisted' ORDER BY waitlist_rank`, conf.ID); err != nil {
-			t.Fatal(err)
-		}
-		return ids
-	}
 	for round := range 40 {
 		before := line()
 		i := round % 5
@@ -497,13 +507,10 @@ func TestStaffReorderTheLineAtOnce(t *testing.T) {
 func TestMoveOnALineThatChanged(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
-	conf := rushConference(t, s, "changed", "1", 1)
-	for _, a := range fastActors(t, s, "line", 3) {
-		rush(t, s, conf, []models.Actor{a}, nil)
-	}
+	line := waitingLine(t, s, "changed", 3)
 	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
-	wl, _ := s.Waitlist(ctx, conf.ID)
-	a, b, c := wl[0].ID, wl[1].ID, wl[2].ID
+	ids := line()
+	a, b, c := ids[0], ids[1], ids[2]
 	// Someone else moved c ahead of b: the line is a c b.
 	if err := s.MoveOnWaitlist(ctx, c, true, b, staff); err != nil {
 		t.Fatal(err)
@@ -525,8 +532,7 @@ func TestMoveOnALineThatChanged(t *testing.T) {
 			t.Errorf("move %d (up %v) past %d: %v, want a conflict", m.id, m.up, m.neighbour, err)
 		}
 	}
-	wl, _ = s.Waitlist(ctx, conf.ID)
-	if got := []int64{wl[0].ID, wl[1].ID, wl[2].ID}; !slices.Equal(got, []int64{a, c, b}) {
+	if got := line(); !slices.Equal(got, []int64{a, c, b}) {
 		t.Errorf("line %v, want %v unchanged", got, []int64{a, c, b})
 	}
 	// The first up and the last down, as the page showed them, do nothing.
@@ -540,8 +546,7 @@ func TestMoveOnALineThatChanged(t *testing.T) {
 	if err := s.MoveOnWaitlist(ctx, b, true, c, staff); err != nil {
 		t.Fatal(err)
 	}
-	wl, _ = s.Waitlist(ctx, conf.ID)
-	if got := []int64{wl[0].ID, wl[1].ID, wl[2].ID}; !slices.Equal(got, []int64{a, b, c}) {
+	if got := line(); !slices.Equal(got, []int64{a, b, c}) {
 		t.Errorf("line %v, want %v", got, []int64{a, b, c})
 	}
 }

@@ -237,7 +237,7 @@ func (w *wire) read(keepBody bool) (status int, keep bool, err error) {
 	return status, keep, err
 }
 
-// skipHeaders reads past an answer's headers.
+// skipHeaders reads past an answer's headers (or trailers).
 func (w *wire) skipHeaders() error {
 	for {
 		line, err := w.r.ReadSlice('\n')
@@ -273,16 +273,8 @@ func (w *wire) readChunked(keepBody bool) error {
 			return errBadAnswer
 		}
 		if n == 0 {
-			// Trailers, if any, end with a blank line.
-			for {
-				line, err := w.r.ReadSlice('\n')
-				if err != nil {
-					return err
-				}
-				if len(bytes.TrimRight(line, "\r\n")) == 0 {
-					return nil
-				}
-			}
+			// Trailers, if any, end with a blank line, as headers do.
+			return w.skipHeaders()
 		}
 		if err := w.readN(int(n), keepBody); err != nil {
 			return err

@@ -178,10 +178,9 @@ func TestWireRefusesAnythingButLoopback(t *testing.T) {
 	}
 }
 
-// rawServer answers every request on a connection with answer, as raw bytes,
-// until the connection closes; closeAfterOne closes each connection shortly
-// after its first answer, as a server does with an idle connection.
-func rawServer(t *testing.T, answer string, closeAfterOne bool) string {
+// tcpServer runs serve on each connection made to a new loopback listener
+// and returns its http:// URL.
+func tcpServer(t *testing.T, serve func(c net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -196,21 +195,30 @@ func rawServer(t *testing.T, answer string, closeAfterOne bool) string {
 			}
 			go func() {
 				defer c.Close()
-				buf := make([]byte, 4096)
-				for {
-					if _, err := c.Read(buf); err != nil {
-						return
-					}
-					c.Write([]byte(answer))
-					if closeAfterOne {
-						time.Sleep(20 * time.Millisecond)
-						return
-					}
-				}
+				serve(c)
 			}()
 		}
 	}()
 	return "http://" + ln.Addr().String() + "/"
+}
+
+// rawServer answers every request on a connection with answer, as raw bytes,
+// until the connection closes; closeAfterOne closes each connection shortly
+// after its first answer, as a server does with an idle connection.
+func rawServer(t *testing.T, answer string, closeAfterOne bool) string {
+	return tcpServer(t, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		for {
+			if _, err := c.Read(buf); err != nil {
+				return
+			}
+			c.Write([]byte(answer))
+			if closeAfterOne {
+				time.Sleep(20 * time.Millisecond)
+				return
+			}
+		}
+	})
 }
 
 func TestWireReadsPastInterimAnswers(t *testing.T) {
@@ -261,21 +269,8 @@ func TestWireDialsAgainWhenAnIdleConnectionWasClosed(t *testing.T) {
 
 func TestWireGivesUpWhenCancelled(t *testing.T) {
 	// A server that never answers.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
-	w, _ := newWire(Target{URL: "http://" + ln.Addr().String() + "/"})
+	u := tcpServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+	w, _ := newWire(Target{URL: u})
 	defer w.close()
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -292,35 +287,20 @@ func TestWireGivesUpWhenCancelled(t *testing.T) {
 // drops the connection without answering may have checked someone in; the
 // POST is counted as an error, not sent again, where a GET is sent again.
 func TestWireNeverSendsAPostTwice(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	var acted atomic.Int64
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
+	u := tcpServer(t, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		for n := 0; ; n++ {
+			if _, err := c.Read(buf); err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 4096)
-				for n := 0; ; n++ {
-					if _, err := c.Read(buf); err != nil {
-						return
-					}
-					acted.Add(1)
-					if n == 1 {
-						return // acted on the second request, then gone
-					}
-					c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
-				}
-			}()
+			acted.Add(1)
+			if n == 1 {
+				return // acted on the second request, then gone
+			}
+			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
 		}
-	}()
-	u := "http://" + ln.Addr().String() + "/"
+	})
 	post, _ := newWire(Target{URL: u, Method: http.MethodPost, Body: func() []byte { return []byte("{}") }})
 	defer post.close()
 	if !post.do(context.Background()) {
