@@ -148,14 +148,20 @@ func (s *Store) MoveOnWaitlist(ctx context.Context, id int64, up bool, neighbour
 			WHERE id IN ($1, $2) ORDER BY id FOR UPDATE`, me.ID, other.ID); err != nil {
 			return err
 		}
+		if len(locked) != 2 {
+			return changed
+		}
 		for _, l := range locked {
-			was := map[int64]place{me.ID: me, other.ID: other}[l.ID]
+			was := me
+			if l.ID == other.ID {
+				was = other
+			}
 			if l.Status != RegWaitlisted || l.Rank == nil || *l.Rank != *was.Rank {
 				return changed
 			}
 		}
 		// Both are where they were; is nobody between them now?
-		if now, err := nextInLine(ctx, tx, me, up); err != nil || now.ID != other.ID || len(locked) != 2 {
+		if now, err := nextInLine(ctx, tx, me, up); err != nil || now.ID != other.ID {
 			return changed
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE registrations SET waitlist_rank = CASE id WHEN $1 THEN $3::bigint ELSE $4::bigint END WHERE id IN ($1, $2)`,
