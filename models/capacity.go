@@ -125,7 +125,7 @@ func (s *Store) MoveOnWaitlist(ctx context.Context, id int64, up bool, neighbour
 	changed := fmt.Errorf("%w: the waiting list changed meanwhile; look at it again", ErrConflict)
 	return s.InTx(ctx, func(tx *sqlx.Tx) error {
 		var me place
-		err := tx.GetContext(ctx, &me, `SELECT id, status, waitlist_rank FROM registrations WHERE id = $1`, id)
+		err := tx.GetContext(ctx, &me, `SELECT `+placeColumns+` FROM registrations WHERE id = $1`, id)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && (me.Status != RegWaitlisted || me.Rank == nil)) {
 			return fmt.Errorf("%w: this registration is not on the waiting list", ErrConflict)
 		}
@@ -144,7 +144,7 @@ func (s *Store) MoveOnWaitlist(ctx context.Context, id int64, up bool, neighbour
 			return changed
 		}
 		var locked []place
-		if err := tx.SelectContext(ctx, &locked, `SELECT id, status, waitlist_rank FROM registrations
+		if err := tx.SelectContext(ctx, &locked, `SELECT `+placeColumns+` FROM registrations
 			WHERE id IN ($1, $2) ORDER BY id FOR UPDATE`, me.ID, other.ID); err != nil {
 			return err
 		}
@@ -178,24 +178,25 @@ func (s *Store) MoveOnWaitlist(ctx context.Context, id int64, up bool, neighbour
 
 // place is a registration's place on its conference's waiting list.
 type place struct {
-	ID     int64  `db:"id"`
-	Status string `db:"status"`
-	Rank   *int64 `db:"waitlist_rank"`
+	ID           int64  `db:"id"`
+	ConferenceID int64  `db:"conference_id"`
+	Status       string `db:"status"`
+	Rank         *int64 `db:"waitlist_rank"`
 }
+
+const placeColumns = `id, conference_id, status, waitlist_rank`
 
 // nextInLine is the waitlisted registration just ahead of p (up) or just
 // behind it; sql.ErrNoRows when p is first (or last).
 func nextInLine(ctx context.Context, tx *sqlx.Tx, p place, up bool) (place, error) {
-	q := `SELECT n.id, n.status, n.waitlist_rank FROM registrations n, registrations me
-		WHERE me.id = $1 AND n.conference_id = me.conference_id AND n.status = 'waitlisted' AND n.waitlist_rank < $2
-		ORDER BY n.waitlist_rank DESC LIMIT 1`
+	q := `SELECT ` + placeColumns + ` FROM registrations WHERE conference_id = $1 AND status = 'waitlisted'
+		AND waitlist_rank < $2 ORDER BY waitlist_rank DESC LIMIT 1`
 	if !up {
-		q = `SELECT n.id, n.status, n.waitlist_rank FROM registrations n, registrations me
-		WHERE me.id = $1 AND n.conference_id = me.conference_id AND n.status = 'waitlisted' AND n.waitlist_rank > $2
-		ORDER BY n.waitlist_rank LIMIT 1`
+		q = `SELECT ` + placeColumns + ` FROM registrations WHERE conference_id = $1 AND status = 'waitlisted'
+		AND waitlist_rank > $2 ORDER BY waitlist_rank LIMIT 1`
 	}
 	var n place
-	err := tx.GetContext(ctx, &n, q, p.ID, *p.Rank)
+	err := tx.GetContext(ctx, &n, q, p.ConferenceID, *p.Rank)
 	return n, err
 }
 

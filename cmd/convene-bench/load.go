@@ -119,25 +119,6 @@ func newClient(clients int) *http.Client {
 	}
 }
 
-// Run warms target up, then measures it.
-func (l Load) Run(ctx context.Context, t Target) (Result, error) {
-	ws, err := newWires(t, l.Clients)
-	if err != nil {
-		return Result{}, err
-	}
-	defer closeWires(ws)
-	if _, err := l.phase(ctx, ws, l.Warmup); err != nil {
-		return Result{}, err
-	}
-	stop, err := l.startProfile()
-	if err != nil {
-		return Result{}, err
-	}
-	defer stop()
-	s, err := l.phase(ctx, ws, l.Duration)
-	return s.result(), err
-}
-
 // Compare measures a target and its baseline for Duration each, in
 // alternating rounds of at most a second, so whatever else the machine is
 // doing meanwhile weighs on both alike and their ratio stays fair.
