@@ -27,11 +27,14 @@ func (s *Store) expireUnpaid(ctx context.Context, now time.Time) ([]int64, error
 		var ids []int64
 		err := s.InTx(ctx, func(tx *sqlx.Tx) error {
 			ids = nil
-			if err := tx.SelectContext(ctx, &ids, `SELECT id FROM registrations
+			// Claimed most overdue first, then released conference by
+			// conference: two processes each cancelling in two conferences
+			// take the conferences' seat counts in the same order.
+			if err := tx.SelectContext(ctx, &ids, `SELECT id FROM (SELECT id, conference_id FROM registrations
 				WHERE status = 'awaiting_payment' AND payment_due_at <= $1
 				-- A bank payment Stripe is still processing is not overdue.
 				AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.registration_id = registrations.id AND p.status = 'processing')
-				ORDER BY payment_due_at, id LIMIT 50 FOR UPDATE SKIP LOCKED`, now); err != nil {
+				ORDER BY payment_due_at, id LIMIT 50 FOR UPDATE SKIP LOCKED) due ORDER BY conference_id, id`, now); err != nil {
 				return err
 			}
 			for _, id := range ids {
@@ -117,7 +120,10 @@ func (s *Store) WaitlistLength(ctx context.Context, conferenceID int64) (int, er
 // check-in batch may be locking the same people's rows. The two rows are
 // locked in id order, as every statement that locks several registrations
 // does, so none of them wait for each other in a circle; the one that locks
-// second finds the line changed and is refused.
+// second finds the line changed and is refused. A move first takes a share
+// of the conference's row, which a freed seat's promotion holds (see
+// lockSeats): the seat goes to whoever is first before or after the move,
+// never past the two people being moved.
 func (s *Store) MoveOnWaitlist(ctx context.Context, id int64, up bool, neighbour int64, actor Actor) error {
 	if !actor.IsStaff() {
 		return ErrForbidden
@@ -130,6 +136,9 @@ func (s *Store) MoveOnWaitlist(ctx context.Context, id int64, up bool, neighbour
 			return fmt.Errorf("%w: this registration is not on the waiting list", ErrConflict)
 		}
 		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `SELECT FROM conferences WHERE id = $1 FOR SHARE`, me.ConferenceID); err != nil {
 			return err
 		}
 		other, err := nextInLine(ctx, tx, me, up)
@@ -207,6 +216,17 @@ func (s *Store) PromoteNow(ctx context.Context, id int64, actor Actor) (Registra
 		return Registration{}, ErrForbidden
 	}
 	err := s.InTx(ctx, func(tx *sqlx.Tx) error {
+		// The seat counts before the person's row, in the order a
+		// cancellation takes them (see lockSeats): a seat freed meanwhile
+		// then either goes to the line before this move starts, or waits
+		// for it.
+		var conferenceID int64
+		if err := tx.GetContext(ctx, &conferenceID, `SELECT conference_id FROM registrations WHERE id = $1`, id); err != nil {
+			return err
+		}
+		if err := s.lockSeats(ctx, tx, conferenceID); err != nil {
+			return err
+		}
 		r, err := s.registration(ctx, tx, id, true)
 		if err != nil {
 			return err

@@ -750,6 +750,9 @@ func (s *Store) releaseSeats(ctx context.Context, tx *sqlx.Tx, r *Registration, 
 		_, err := tx.ExecContext(ctx, `UPDATE registration_sessions SET waitlisted = false, waitlist_rank = NULL WHERE registration_id = $1`, r.ID)
 		return err
 	}
+	if err := s.lockSeats(ctx, tx, r.ConferenceID); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE categories SET taken = taken - 1 WHERE id = $1 AND taken > 0`, r.CategoryID); err != nil {
 		return err
 	}
@@ -806,16 +809,45 @@ func (s *Store) promoteWorkshop(ctx context.Context, tx *sqlx.Tx, sessionID int6
 	return s.Audit(ctx, tx, actor.User.ID, "workshop_place_given", "registration", next.RegistrationID, map[string]any{"session_id": sessionID})
 }
 
-// promote moves waitlisted registrations of a conference on, first in line
-// first, while their seats can be held: a registration whose category is
-// still full keeps its place and the next one is tried.
-func (s *Store) promote(ctx context.Context, tx *sqlx.Tx, conferenceID int64, actor Actor) error {
-	var ids []int64
-	if err := tx.SelectContext(ctx, &ids, `SELECT id FROM registrations WHERE conference_id = $1 AND status = 'waitlisted'
-		ORDER BY waitlist_rank, id LIMIT 200 FOR UPDATE SKIP LOCKED`, conferenceID); err != nil {
+// The seat counts and the waiting line are locked in one order, so that no
+// two transactions wait for each other in a circle: first the registration
+// an action is about (the one cancelled, denied or approved), then all the
+// conference's registration types in id order, then the conference, then
+// the people on its waiting list. A registration takes its own type and
+// then the conference, a subset in the same order; a cancellation, which
+// may give its seat to someone of another type, takes them all (lockSeats).
+// Statements that lock several registrations at once, check-in batches and
+// badge print runs, lock them in id order and wait for nothing after.
+
+// lockSeats locks a conference's registration types, in id order, and then
+// the conference itself, before anything that may move someone off its
+// waiting line. FOR NO KEY UPDATE is what the seat-count UPDATEs take, and
+// it lets new registrations check their keys to these rows meanwhile.
+func (s *Store) lockSeats(ctx context.Context, tx *sqlx.Tx, conferenceID int64) error {
+	if _, err := tx.ExecContext(ctx, `SELECT FROM categories WHERE conference_id = $1 ORDER BY id FOR NO KEY UPDATE`, conferenceID); err != nil {
 		return err
 	}
-	for _, id := range ids {
+	_, err := tx.ExecContext(ctx, `SELECT FROM conferences WHERE id = $1 FOR NO KEY UPDATE`, conferenceID)
+	return err
+}
+
+// promoteWait is how long a freed seat waits for the first in line when
+// their row is locked: by a scan of their badge, a print run, a payment.
+// Those take milliseconds. Past it (something holds the row and may be
+// waiting for what this transaction holds), the seat goes to the next in
+// line and the first keeps their place. It is below PostgreSQL's default
+// deadlock_timeout of 1 s, so the wait ends before a deadlock check could
+// fail the cancellation.
+const promoteWait = 500 * time.Millisecond
+
+// promote moves waitlisted registrations of a conference on, first in line
+// first, while their seats can be held: a registration whose type is still
+// full keeps its place and the next one is tried. The caller holds the
+// conference's seat counts (lockSeats), so nobody else moves the line
+// meanwhile; people only leave it (cancelled, denied) or join at its end.
+func (s *Store) promote(ctx context.Context, tx *sqlx.Tx, conferenceID int64, actor Actor) error {
+	passed := []int64{} // kept their places this time (never NULL in SQL)
+	for range 200 {
 		var free bool
 		if err := tx.GetContext(ctx, &free, `SELECT capacity IS NULL OR taken < capacity FROM conferences WHERE id = $1`, conferenceID); err != nil {
 			return err
@@ -823,15 +855,36 @@ func (s *Store) promote(ctx context.Context, tx *sqlx.Tx, conferenceID int64, ac
 		if !free {
 			return nil
 		}
+		var id int64
+		err := tx.GetContext(ctx, &id, `SELECT id FROM registrations WHERE conference_id = $1 AND status = 'waitlisted'
+			AND id <> ALL ($2::bigint[]) ORDER BY waitlist_rank, id LIMIT 1`, conferenceID, pq.Array(passed))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		locked, err := lockInLine(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !locked {
+			passed = append(passed, id)
+			continue
+		}
 		r, err := s.registration(ctx, tx, id, false)
 		if err != nil {
 			return err
+		}
+		if r.Status != RegWaitlisted {
+			continue // left the line while its row was locked
 		}
 		held, err := s.holdSeats(ctx, tx, &r)
 		if err != nil {
 			return err
 		}
 		if !held {
+			passed = append(passed, id)
 			continue
 		}
 		if err := s.Transition(ctx, tx, &r, RegSubmitted, actor, map[string]any{"reason": "a seat freed"}); err != nil {
@@ -842,6 +895,31 @@ func (s *Store) promote(ctx context.Context, tx *sqlx.Tx, conferenceID int64, ac
 		}
 	}
 	return nil
+}
+
+// lockInLine locks a registration's row for promote, waiting up to
+// promoteWait when someone else holds it; false if it is still held then.
+func lockInLine(ctx context.Context, tx *sqlx.Tx, id int64) (bool, error) {
+	var got []int64
+	if err := tx.SelectContext(ctx, &got, `SELECT id FROM registrations WHERE id = $1 FOR UPDATE SKIP LOCKED`, id); err != nil || len(got) == 1 {
+		return err == nil, err
+	}
+	// Held: wait for it in a savepoint, which a lock timeout rolls back
+	// without failing the transaction.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`SAVEPOINT lock_in_line; SET LOCAL lock_timeout = %d`, promoteWait.Milliseconds())); err != nil {
+		return false, err
+	}
+	_, err := tx.ExecContext(ctx, `SELECT FROM registrations WHERE id = $1 FOR UPDATE`, id)
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "55P03" { // lock_not_available
+		_, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT lock_in_line; RELEASE SAVEPOINT lock_in_line`)
+		return false, err
+	}
+	if err != nil {
+		return false, err
+	}
+	_, err = tx.ExecContext(ctx, `SET LOCAL lock_timeout TO DEFAULT; RELEASE SAVEPOINT lock_in_line`)
+	return err == nil, err
 }
 
 // reevaluate runs verification again for a registration leaving the waiting list.
