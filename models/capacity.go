@@ -25,8 +25,10 @@ func (s *Store) expireUnpaid(ctx context.Context, now time.Time) ([]int64, error
 	var cancelled []int64
 	for {
 		var ids []int64
+		busy := map[int64]bool{} // conferences whose first in line was busy
 		err := s.InTx(ctx, func(tx *sqlx.Tx) error {
 			ids = nil
+			clear(busy)
 			// Claimed most overdue first, then released conference by
 			// conference: two processes each cancelling in two conferences
 			// take the conferences' seat counts in the same order.
@@ -45,14 +47,19 @@ func (s *Store) expireUnpaid(ctx context.Context, now time.Time) ([]int64, error
 				if err := s.Transition(ctx, tx, &r, RegCancelled, System, map[string]any{"reason": "payment overdue"}); err != nil {
 					return err
 				}
-				if err := s.releaseSeats(ctx, tx, &r, System); err != nil {
+				wait, err := s.releaseSeats(ctx, tx, &r, System)
+				if err != nil {
 					return err
 				}
+				busy[r.ConferenceID] = busy[r.ConferenceID] || wait
 			}
 			return nil
 		})
 		if err != nil {
 			return cancelled, err
+		}
+		for conferenceID := range busy {
+			s.fillSeatsAfter(ctx, busy[conferenceID], conferenceID, System)
 		}
 		cancelled = append(cancelled, ids...)
 		if len(ids) < 50 {
@@ -90,9 +97,35 @@ func (s *Store) runJobs(ctx context.Context, now time.Time, log *slog.Logger, ch
 	if _, err := s.CloseCheckouts(ctx, checkouts, System, ids...); err != nil && ctx.Err() == nil {
 		log.Warn("closing checkout sessions failed", "err", err)
 	}
+	if _, err := s.FillFreeSeats(ctx); err != nil && ctx.Err() == nil {
+		log.Error("giving free seats to waiting lists failed", "err", err)
+	}
 	if _, err := s.PruneCheckinRequests(ctx); err != nil && ctx.Err() == nil {
 		log.Error("pruning check-in nonces failed", "err", err)
 	}
+}
+
+// FillFreeSeats gives free seats to the waiting lines of conferences that
+// have both: seats staff added by raising a capacity, or a seat whose
+// promotion could not run after its cancellation committed. Every app
+// process may run it; lockSeats makes them take turns per conference. It
+// returns how many conferences it looked at.
+func (s *Store) FillFreeSeats(ctx context.Context) (int, error) {
+	var ids []int64
+	if err := s.db.SelectContext(ctx, &ids, `SELECT c.id FROM conferences c
+		WHERE (c.capacity IS NULL OR c.taken < c.capacity) AND EXISTS (SELECT FROM registrations r
+			JOIN categories k ON k.id = r.category_id
+			WHERE r.conference_id = c.id AND r.status = 'waitlisted' AND (k.capacity IS NULL OR k.taken < k.capacity))
+		ORDER BY c.id`); err != nil {
+		return 0, err
+	}
+	var errs []error
+	for _, id := range ids {
+		if err := s.fillSeats(ctx, id, System); err != nil {
+			errs = append(errs, fmt.Errorf("conference %d: %w", id, err))
+		}
+	}
+	return len(ids), errors.Join(errs...)
 }
 
 // Waitlist lists a conference's waiting list in order.
@@ -120,15 +153,17 @@ func (s *Store) WaitlistLength(ctx context.Context, conferenceID int64) (int, er
 // check-in batch may be locking the same people's rows. The two rows are
 // locked in id order, as every statement that locks several registrations
 // does, so none of them wait for each other in a circle; the one that locks
-// second finds the line changed and is refused. A move first takes a share
-// of the conference's row, which a freed seat's promotion holds (see
-// lockSeats): the seat goes to whoever is first before or after the move,
-// never past the two people being moved.
+// second finds the line changed and is refused. It waits at most lockWait
+// for the rows (a check-in batch holding one may be waiting for a
+// cancellation that is giving a seat to the line), and is otherwise refused
+// as busy. A freed seat's promotion takes whoever is first once it has
+// their row (see promote): the one before the move, or the one after it.
 func (s *Store) MoveOnWaitlist(ctx context.Context, id int64, up bool, neighbour int64, actor Actor) error {
 	if !actor.IsStaff() {
 		return ErrForbidden
 	}
 	changed := fmt.Errorf("%w: the waiting list changed meanwhile; look at it again", ErrConflict)
+	busy := fmt.Errorf("%w: someone else is working on these registrations right now; try again in a moment", ErrConflict)
 	return s.InTx(ctx, func(tx *sqlx.Tx) error {
 		var me place
 		err := tx.GetContext(ctx, &me, `SELECT `+placeColumns+` FROM registrations WHERE id = $1`, id)
@@ -136,9 +171,6 @@ func (s *Store) MoveOnWaitlist(ctx context.Context, id int64, up bool, neighbour
 			return fmt.Errorf("%w: this registration is not on the waiting list", ErrConflict)
 		}
 		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `SELECT FROM conferences WHERE id = $1 FOR SHARE`, me.ConferenceID); err != nil {
 			return err
 		}
 		other, err := nextInLine(ctx, tx, me, up)
@@ -153,9 +185,13 @@ func (s *Store) MoveOnWaitlist(ctx context.Context, id int64, up bool, neighbour
 			return changed
 		}
 		var locked []place
-		if err := tx.SelectContext(ctx, &locked, `SELECT `+placeColumns+` FROM registrations
-			WHERE id IN ($1, $2) ORDER BY id FOR UPDATE`, me.ID, other.ID); err != nil {
+		ok, err := lockWithin(ctx, tx, &locked, `SELECT `+placeColumns+` FROM registrations
+			WHERE id IN ($1, $2) ORDER BY id FOR UPDATE`, me.ID, other.ID)
+		if err != nil {
 			return err
+		}
+		if !ok {
+			return busy
 		}
 		if len(locked) != 2 {
 			return changed
@@ -219,7 +255,8 @@ func (s *Store) PromoteNow(ctx context.Context, id int64, actor Actor) (Registra
 		// The seat counts before the person's row, in the order a
 		// cancellation takes them (see lockSeats): a seat freed meanwhile
 		// then either goes to the line before this move starts, or waits
-		// for it.
+		// for it. Holding the counts, it waits for the row at most
+		// lockWait, and is otherwise refused as busy.
 		var conferenceID int64
 		if err := tx.GetContext(ctx, &conferenceID, `SELECT conference_id FROM registrations WHERE id = $1`, id); err != nil {
 			return err
@@ -227,7 +264,14 @@ func (s *Store) PromoteNow(ctx context.Context, id int64, actor Actor) (Registra
 		if err := s.lockSeats(ctx, tx, conferenceID); err != nil {
 			return err
 		}
-		r, err := s.registration(ctx, tx, id, true)
+		ok, err := lockWithin(ctx, tx, nil, `SELECT FROM registrations WHERE id = $1 FOR UPDATE`, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%w: someone else is working on this registration right now; try again in a moment", ErrConflict)
+		}
+		r, err := s.registration(ctx, tx, id, false)
 		if err != nil {
 			return err
 		}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -89,7 +91,7 @@ func (f seatsAndLine) seatsHeld(t *testing.T, s *models.Store) {
 		UNION ALL
 		SELECT 'conference: taken ' || c.taken || ', held ' || count(r.id)
 		FROM conferences c LEFT JOIN registrations r ON r.conference_id = c.id AND r.holds_seat
-		WHERE c.id = $1 GROUP BY c.id HAVING c.taken <> count(r.id) OR c.taken > 2`, f.conf.ID); err != nil {
+		WHERE c.id = $1 GROUP BY c.id HAVING c.taken <> count(r.id) OR c.taken > c.capacity`, f.conf.ID); err != nil {
 		t.Fatal(err)
 	}
 	if len(bad) > 0 {
@@ -282,5 +284,329 @@ func TestMoveUpWhileASeatFrees(t *testing.T) {
 			t.Fatalf("round %d: waiting %v, want %v (move: %v)", round, got, want, moveErr)
 		}
 		f.seatsHeld(t, s)
+	}
+}
+
+// lineWithALateHolder is newSeatsAndLine with a third seat, taken by a member
+// who registered after the line formed: a seat holder whose id is higher
+// than everyone's in line, so a batch of scans locks the line's rows first.
+func lineWithALateHolder(t *testing.T, s *models.Store, slug string) (seatsAndLine, models.Registration) {
+	t.Helper()
+	ctx := context.Background()
+	f := newSeatsAndLine(t, s, slug)
+	if _, err := s.DB().Exec(`UPDATE conferences SET capacity = 3 WHERE id = $1`, f.conf.ID); err != nil {
+		t.Fatal(err)
+	}
+	conf, err := s.ConferenceBySlug(ctx, slug, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.conf = conf
+	a := fastActors(t, s, slug+"-late", 1)[0]
+	late, err := s.Register(ctx, conf, models.RegistrationInput{Category: "open", FirstName: "Late", LastName: "Comer",
+		Email: a.User.Email}, a, conf.RegistrationOpensAt.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if late.Status != models.RegConfirmed || late.ID < f.line[2] {
+		t.Fatalf("fixture: the late holder is %s, id %d", late.Status, late.ID)
+	}
+	return f, late
+}
+
+// lockWaitsOrDone waits until n statements wait for a lock, or done has a
+// value (put back for the caller); false when done came first.
+func lockWaitsOrDone(t *testing.T, s *models.Store, n int, done chan error) bool {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		select {
+		case err := <-done:
+			done <- err
+			return false
+		default:
+		}
+		var k int
+		if err := s.DB().Get(&k, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`); err != nil {
+			t.Fatal(err)
+		}
+		if k >= n {
+			return true
+		}
+	}
+	t.Fatalf("fewer than %d statements wait for a lock", n)
+	return false
+}
+
+// scanBoth scans two badges at the door in one batch.
+func scanBoth(t *testing.T, s *models.Store, slug string, a, b models.Registration) chan []scanResult {
+	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
+	scanned := make(chan []scanResult, 1)
+	go func() {
+		var send []func() scanResult
+		for _, tok := range []string{*a.TicketToken, *b.TicketToken} {
+			send = append(send, func() scanResult {
+				ci, replayed, err := s.CheckIn(context.Background(), slug, tok, "", staff)
+				return scanResult{ci, replayed, err}
+			})
+		}
+		scanned <- scanTogether(t, s, send)
+	}()
+	return scanned
+}
+
+// TestTheFirstInLineScannedWithTheCancellingMember: the cancelling member and
+// the first in line are scanned at the door in one batch just as the
+// cancellation reaches the line. The batch holds the first in line's row and
+// waits for the cancelling member's, which the cancellation holds, so the
+// cancellation cannot have the first in line's row until it commits. It
+// commits without giving the seat on, then gives it to the first in line.
+func TestTheFirstInLineScannedWithTheCancellingMember(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
+	for round := range 3 {
+		slug := fmt.Sprintf("scan-first-%d", round)
+		f, late := lineWithALateHolder(t, s, slug)
+		first, err := s.Registration(ctx, f.line[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A registration committing its seat counts holds the cancellation
+		// up for a moment, until the batch is waiting.
+		counts, err := s.DB().Beginx()
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts.MustExec(`SELECT FROM conferences WHERE id = $1 FOR NO KEY UPDATE`, f.conf.ID)
+		cancelled := make(chan error, 1)
+		go func() { _, err := s.Cancel(ctx, late.ID, staff); cancelled <- err }()
+		waitForLockWaits(t, s, 1)
+		scanned := scanBoth(t, s, slug, first, late)
+		waitForLockWaits(t, s, 2)
+		counts.Rollback()
+		if err := <-cancelled; err != nil {
+			t.Fatalf("round %d: cancel: %v", round, err)
+		}
+		scans := <-scanned
+		for i, want := range []string{"not_confirmed", "cancelled"} {
+			if scans[i].err != nil || scans[i].ci.Result != want {
+				t.Errorf("round %d: scan %d: %q, %v; want %s", round, i, scans[i].ci.Result, scans[i].err, want)
+			}
+		}
+		if got := f.waiting(t, s); !slices.Equal(got, f.line[1:]) {
+			t.Errorf("round %d: waiting %v, want %v: the first in line takes the seat", round, got, f.line[1:])
+		}
+		f.seatsHeld(t, s)
+	}
+}
+
+// TestAMoveAScanAndACancellationAtOnce: staff move the second in line up
+// while a print holds the first's row for a moment; a member cancels; a
+// batch at the door scans the second in line and the cancelling member.
+// When the print lets go, nothing may wait in a circle: the cancellation
+// and the scans succeed, and the move either happens or is refused as a
+// conflict. Before, the move held a share of the conference's row while it
+// waited for the scan, which waited for the cancellation, which waited for
+// the move, and PostgreSQL failed the cancellation.
+func TestAMoveAScanAndACancellationAtOnce(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
+	for round := range 3 {
+		slug := fmt.Sprintf("move-scan-cancel-%d", round)
+		f, late := lineWithALateHolder(t, s, slug)
+		second, err := s.Registration(ctx, f.line[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		release := holdRow(t, s, f.line[0]) // the print, for a moment
+		moved := make(chan error, 1)
+		go func() { moved <- s.MoveOnWaitlist(ctx, f.line[1], true, f.line[0], staff) }()
+		waitForLockWaits(t, s, 1)
+		cancelled := make(chan error, 1)
+		go func() { _, err := s.Cancel(ctx, late.ID, staff); cancelled <- err }()
+		waiting := lockWaitsOrDone(t, s, 2, cancelled)
+		var scanned chan []scanResult
+		if waiting {
+			scanned = scanBoth(t, s, slug, second, late)
+			waitForLockWaits(t, s, 3)
+		}
+		release()
+		if err := <-cancelled; err != nil {
+			t.Errorf("round %d: cancel: %v", round, err)
+		}
+		if err := <-moved; err != nil && !errors.Is(err, models.ErrConflict) {
+			t.Errorf("round %d: move: %v", round, err)
+		}
+		if scanned != nil {
+			for i, sc := range <-scanned {
+				if sc.err != nil {
+					t.Errorf("round %d: scan %d: %v", round, i, sc.err)
+				}
+			}
+		}
+		if got := f.waiting(t, s); len(got) != 2 {
+			t.Errorf("round %d: waiting %v, want two left", round, got)
+		}
+		f.seatsHeld(t, s)
+	}
+}
+
+// TestStaffOnABusyRowDoNotHoldUpRegistrations: staff move someone on the
+// line, or promote them by hand, while that person's row is locked for a
+// while (a badge print). New registrations of the conference go on; the
+// staff member is told to try again in a moment.
+func TestStaffOnABusyRowDoNotHoldUpRegistrations(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
+	for _, tc := range []struct {
+		name string
+		act  func(f seatsAndLine) error
+	}{
+		{"promote", func(f seatsAndLine) error { _, err := s.PromoteNow(ctx, f.line[0], staff); return err }},
+		{"move", func(f seatsAndLine) error { return s.MoveOnWaitlist(ctx, f.line[1], true, f.line[0], staff) }},
+	} {
+		f := newSeatsAndLine(t, s, "busy-staff-"+tc.name)
+		if _, err := s.DB().Exec(`UPDATE conferences SET capacity = 3 WHERE id = $1`, f.conf.ID); err != nil {
+			t.Fatal(err)
+		}
+		release := holdRow(t, s, f.line[0])
+		done := make(chan error, 1)
+		go func() { done <- tc.act(f) }()
+		waitForLockWaits(t, s, 1)
+		a := fastActors(t, s, "busy-staff-new-"+tc.name, 1)[0]
+		began := time.Now()
+		_, err := s.Register(ctx, f.conf, models.RegistrationInput{Category: "open", FirstName: "New", LastName: "Comer",
+			Email: a.User.Email}, a, f.conf.RegistrationOpensAt.Add(time.Hour))
+		took := time.Since(began)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if took > 750*time.Millisecond {
+			t.Errorf("%s: a registration waited %v behind staff waiting for a busy row", tc.name, took)
+		}
+		err = <-done
+		release()
+		if !errors.Is(err, models.ErrConflict) || !strings.Contains(err.Error(), "try again in a moment") {
+			t.Errorf("%s on a busy row: %v, want a conflict saying to try again", tc.name, err)
+		}
+		if got := f.waiting(t, s); !slices.Equal(got, f.line) {
+			t.Errorf("%s: waiting %v, want %v unchanged", tc.name, got, f.line)
+		}
+	}
+}
+
+// TestACancellationGivenUpWhileWaiting: the member gives up on a cancellation
+// while it waits for the first in line's row. It is undone as a whole, and no
+// pooled connection is left in a transaction or with the wait's lock
+// timeout.
+func TestACancellationGivenUpWhileWaiting(t *testing.T) {
+	s := newStore(t)
+	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
+	f := newSeatsAndLine(t, s, "given-up")
+	release := holdRow(t, s, f.line[0])
+	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
+	defer cancel()
+	if _, err := s.Cancel(ctx, f.openHolder, staff); err == nil {
+		t.Error("a cancellation given up after 250 ms went through")
+	}
+	release()
+	if got := regStatus(t, s, f.openHolder); got != models.RegConfirmed {
+		t.Errorf("the holder is %s after a cancellation that failed", got)
+	}
+	f.seatsHeld(t, s)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var idle int
+		if err := s.DB().Get(&idle, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()`); err != nil {
+			t.Fatal(err)
+		}
+		if idle == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections idle in a transaction", idle)
+		}
+	}
+	for range 8 {
+		var lt string
+		if err := s.DB().Get(&lt, `SHOW lock_timeout`); err != nil {
+			t.Fatal(err)
+		}
+		if lt != "0" {
+			t.Errorf("a pooled connection has lock_timeout %s", lt)
+		}
+	}
+}
+
+// TestEverythingAtOnceOnOneLine: cancellations in both types, new
+// registrations in both, a staff promotion and a staff move, all at once.
+// Nothing fails but with a conflict or "full", and the counts match the
+// seats held.
+func TestEverythingAtOnceOnOneLine(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
+	for round := range 20 {
+		slug := fmt.Sprintf("all-at-once-%d", round)
+		f := newSeatsAndLine(t, s, slug)
+		newcomers := fastActors(t, s, slug+"-new", 2)
+		ops := []func() error{
+			func() error { _, err := s.Cancel(ctx, f.openHolder, staff); return err },
+			func() error { _, err := s.Cancel(ctx, f.retHolder, staff); return err },
+			func() error { _, err := s.PromoteNow(ctx, f.line[2], staff); return err },
+			func() error { return s.MoveOnWaitlist(ctx, f.line[1], true, f.line[0], staff) },
+		}
+		for i, kind := range []string{"open", "retiree"} {
+			ops = append(ops, func() error {
+				_, err := s.Register(ctx, f.conf, models.RegistrationInput{Category: kind, FirstName: "New",
+					LastName: "Comer", Email: newcomers[i].User.Email}, newcomers[i], f.conf.RegistrationOpensAt.Add(time.Hour))
+				return err
+			})
+		}
+		errs := make([]error, len(ops))
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i, op := range ops {
+			wg.Go(func() { <-start; errs[i] = op() })
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil && !errors.Is(err, models.ErrConflict) && !errors.Is(err, models.ErrFull) {
+				t.Errorf("round %d: operation %d: %v", round, i, err)
+			}
+		}
+		f.seatsHeld(t, s)
+	}
+}
+
+// TestRaisedCapacityFillsFromTheLine: staff raise the capacity by two; the
+// background jobs give the two new seats to the first two in line.
+func TestRaisedCapacityFillsFromTheLine(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	f := newSeatsAndLine(t, s, "raised")
+	if _, err := s.DB().Exec(`UPDATE conferences SET capacity = 4 WHERE id = $1`, f.conf.ID); err != nil {
+		t.Fatal(err)
+	}
+	s.RunJobsOnce(ctx, time.Now(), slog.New(slog.DiscardHandler), nil)
+	if got := f.waiting(t, s); !slices.Equal(got, f.line[2:]) {
+		t.Errorf("waiting %v, want %v", got, f.line[2:])
+	}
+	for _, id := range f.line[:2] {
+		if got := regStatus(t, s, id); got != models.RegConfirmed {
+			t.Errorf("registration %d is %s, want confirmed", id, got)
+		}
+	}
+	var taken int
+	if err := s.DB().Get(&taken, `SELECT taken FROM conferences WHERE id = $1`, f.conf.ID); err != nil || taken != 4 {
+		t.Errorf("taken %d (%v), want 4", taken, err)
+	}
+	// A second round finds nothing to do.
+	if n, err := s.FillFreeSeats(ctx); err != nil || n != 0 {
+		t.Errorf("a second round looked at %d conferences (%v), want none", n, err)
 	}
 }

@@ -744,39 +744,42 @@ func seatTaking(category, conference, when string) string {
 }
 
 // releaseSeats gives back what holdSeats took, then lets the first in line
-// for each freed workshop place and for the conference move on.
-func (s *Store) releaseSeats(ctx context.Context, tx *sqlx.Tx, r *Registration, actor Actor) error {
+// for each freed workshop place and for the conference move on. busy is
+// true when the first in line's row stayed locked, perhaps by a transaction
+// waiting for the registration this one releases: the caller then runs
+// fillSeats after its commit.
+func (s *Store) releaseSeats(ctx context.Context, tx *sqlx.Tx, r *Registration, actor Actor) (busy bool, err error) {
 	if !r.HoldsSeat {
 		_, err := tx.ExecContext(ctx, `UPDATE registration_sessions SET waitlisted = false, waitlist_rank = NULL WHERE registration_id = $1`, r.ID)
-		return err
+		return false, err
 	}
 	if err := s.lockSeats(ctx, tx, r.ConferenceID); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE categories SET taken = taken - 1 WHERE id = $1 AND taken > 0`, r.CategoryID); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE conferences SET taken = taken - 1 WHERE id = $1 AND taken > 0`, r.ConferenceID); err != nil {
-		return err
+		return false, err
 	}
 	var freed []int64
 	if err := tx.SelectContext(ctx, &freed, `UPDATE agenda_sessions SET taken = taken - 1 WHERE taken > 0 AND id IN
 		(SELECT session_id FROM registration_sessions WHERE registration_id = $1 AND NOT waitlisted) RETURNING id`, r.ID); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE registrations SET holds_seat = false WHERE id = $1`, r.ID); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE registration_sessions SET waitlisted = false, waitlist_rank = NULL WHERE registration_id = $1`, r.ID); err != nil {
-		return err
+		return false, err
 	}
 	r.HoldsSeat = false
 	for _, sid := range freed {
 		if err := s.promoteWorkshop(ctx, tx, sid, actor); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return s.promote(ctx, tx, r.ConferenceID, actor)
+	return s.promote(ctx, tx, r.ConferenceID, actor, true)
 }
 
 // promoteWorkshop gives a freed workshop place to the first sign-up in its line.
@@ -816,8 +819,13 @@ func (s *Store) promoteWorkshop(ctx context.Context, tx *sqlx.Tx, sessionID int6
 // the people on its waiting list. A registration takes its own type and
 // then the conference, a subset in the same order; a cancellation, which
 // may give its seat to someone of another type, takes them all (lockSeats).
-// Statements that lock several registrations at once, check-in batches and
-// badge print runs, lock them in id order and wait for nothing after.
+//
+// Check-in batches and badge print runs lock several registrations, in id
+// order, and may wait for one (a cancelled member's, say) while holding
+// another (someone on the waiting line's). So whatever holds the seat
+// counts never waits long for a registration's row: promote, PromoteNow and
+// waiting-list moves wait at most lockWait (lockWithin), which ends any
+// such circle before PostgreSQL's deadlock check would fail one side.
 
 // lockSeats locks a conference's registration types, in id order, and then
 // the conference itself, before anything that may move someone off its
@@ -831,95 +839,138 @@ func (s *Store) lockSeats(ctx context.Context, tx *sqlx.Tx, conferenceID int64) 
 	return err
 }
 
-// promoteWait is how long a freed seat waits for the first in line when
-// their row is locked: by a scan of their badge, a print run, a payment.
-// Those take milliseconds. Past it (something holds the row and may be
-// waiting for what this transaction holds), the seat goes to the next in
-// line and the first keeps their place. It is below PostgreSQL's default
-// deadlock_timeout of 1 s, so the wait ends before a deadlock check could
-// fail the cancellation.
-const promoteWait = 500 * time.Millisecond
+// lockWait is the longest a transaction holding seat counts, or moving
+// people on the waiting line, waits for a registration's row that another
+// holds. Scans, print runs and payments hold one for milliseconds. It is
+// below PostgreSQL's default deadlock_timeout of 1 s, so the wait ends
+// before a deadlock check could fail either side.
+const lockWait = 500 * time.Millisecond
+
+// lockWithin runs a locking query (into dest, when not nil), waiting at
+// most lockWait for rows another transaction holds; false, with nothing
+// locked and the transaction still usable, when they are still held then
+// (or PostgreSQL found this wait in a deadlock).
+func lockWithin(ctx context.Context, tx *sqlx.Tx, dest any, query string, args ...any) (bool, error) {
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`SAVEPOINT lock_within; SET LOCAL lock_timeout = %d`, lockWait.Milliseconds())); err != nil {
+		return false, err
+	}
+	var err error
+	if dest != nil {
+		err = tx.SelectContext(ctx, dest, query, args...)
+	} else {
+		_, err = tx.ExecContext(ctx, query, args...)
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && (pqErr.Code == "55P03" || pqErr.Code == "40P01") { // lock_not_available, deadlock_detected
+		// Undoes the SET LOCAL too.
+		_, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT lock_within; RELEASE SAVEPOINT lock_within`)
+		return false, err
+	}
+	if err != nil {
+		return false, err
+	}
+	_, err = tx.ExecContext(ctx, `SET LOCAL lock_timeout TO DEFAULT; RELEASE SAVEPOINT lock_within`)
+	return err == nil, err
+}
 
 // promote moves waitlisted registrations of a conference on, first in line
 // first, while their seats can be held: a registration whose type is still
 // full keeps its place and the next one is tried. The caller holds the
-// conference's seat counts (lockSeats), so nobody else moves the line
-// meanwhile; people only leave it (cancelled, denied) or join at its end.
-func (s *Store) promote(ctx context.Context, tx *sqlx.Tx, conferenceID int64, actor Actor) error {
+// conference's seat counts (lockSeats), so nobody else promotes meanwhile.
+//
+// When the first in line's row stays locked past lockWait, the holder may
+// be waiting for a row the caller holds (a batch of scans at the door
+// holding them and waiting for the member who is cancelling). With
+// stopAtBusy, promote then stops and reports it: the seat waits for them,
+// and the caller promotes again after its commit (fillSeats). Without, they
+// keep their place and the seat goes to the next in line.
+func (s *Store) promote(ctx context.Context, tx *sqlx.Tx, conferenceID int64, actor Actor, stopAtBusy bool) (busy bool, err error) {
 	passed := []int64{} // kept their places this time (never NULL in SQL)
 	for range 200 {
 		var free bool
 		if err := tx.GetContext(ctx, &free, `SELECT capacity IS NULL OR taken < capacity FROM conferences WHERE id = $1`, conferenceID); err != nil {
-			return err
+			return false, err
 		}
 		if !free {
-			return nil
+			return false, nil
 		}
-		var id int64
-		err := tx.GetContext(ctx, &id, `SELECT id FROM registrations WHERE conference_id = $1 AND status = 'waitlisted'
-			AND id <> ALL ($2::bigint[]) ORDER BY waitlist_rank, id LIMIT 1`, conferenceID, pq.Array(passed))
+		id, err := firstInLine(ctx, tx, conferenceID, passed)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil
+			return false, nil
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
-		locked, err := lockInLine(ctx, tx, id)
+		locked, err := lockWithin(ctx, tx, nil, `SELECT FROM registrations WHERE id = $1 FOR UPDATE`, id)
 		if err != nil {
-			return err
+			return false, err
+		}
+		if !locked && stopAtBusy {
+			return true, nil
 		}
 		if !locked {
 			passed = append(passed, id)
 			continue
 		}
+		// While this waited, they may have left the line, or a staff move
+		// may have put someone ahead of them.
+		if now, err := firstInLine(ctx, tx, conferenceID, passed); err != nil || now != id {
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return false, err
+			}
+			continue
+		}
 		r, err := s.registration(ctx, tx, id, false)
 		if err != nil {
-			return err
-		}
-		if r.Status != RegWaitlisted {
-			continue // left the line while its row was locked
+			return false, err
 		}
 		held, err := s.holdSeats(ctx, tx, &r)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if !held {
 			passed = append(passed, id)
 			continue
 		}
 		if err := s.Transition(ctx, tx, &r, RegSubmitted, actor, map[string]any{"reason": "a seat freed"}); err != nil {
-			return err
+			return false, err
 		}
 		if err := s.reevaluate(ctx, tx, &r, actor); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return false, nil
 }
 
-// lockInLine locks a registration's row for promote, waiting up to
-// promoteWait when someone else holds it; false if it is still held then.
-func lockInLine(ctx context.Context, tx *sqlx.Tx, id int64) (bool, error) {
-	var got []int64
-	if err := tx.SelectContext(ctx, &got, `SELECT id FROM registrations WHERE id = $1 FOR UPDATE SKIP LOCKED`, id); err != nil || len(got) == 1 {
-		return err == nil, err
+// firstInLine is the id of the first on a conference's waiting list but
+// those passed; sql.ErrNoRows when there is nobody.
+func firstInLine(ctx context.Context, tx *sqlx.Tx, conferenceID int64, passed []int64) (int64, error) {
+	var id int64
+	err := tx.GetContext(ctx, &id, `SELECT id FROM registrations WHERE conference_id = $1 AND status = 'waitlisted'
+		AND id <> ALL ($2::bigint[]) ORDER BY waitlist_rank, id LIMIT 1`, conferenceID, pq.Array(passed))
+	return id, err
+}
+
+// fillSeatsAfter runs fillSeats when a release found the first in line
+// busy. The release has committed whatever happens here: should this fail,
+// the background jobs fill the seats within a minute (FillFreeSeats).
+func (s *Store) fillSeatsAfter(ctx context.Context, busy bool, conferenceID int64, actor Actor) {
+	if busy {
+		_ = s.fillSeats(ctx, conferenceID, actor)
 	}
-	// Held: wait for it in a savepoint, which a lock timeout rolls back
-	// without failing the transaction.
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`SAVEPOINT lock_in_line; SET LOCAL lock_timeout = %d`, promoteWait.Milliseconds())); err != nil {
-		return false, err
-	}
-	_, err := tx.ExecContext(ctx, `SELECT FROM registrations WHERE id = $1 FOR UPDATE`, id)
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) && pqErr.Code == "55P03" { // lock_not_available
-		_, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT lock_in_line; RELEASE SAVEPOINT lock_in_line`)
-		return false, err
-	}
-	if err != nil {
-		return false, err
-	}
-	_, err = tx.ExecContext(ctx, `SET LOCAL lock_timeout TO DEFAULT; RELEASE SAVEPOINT lock_in_line`)
-	return err == nil, err
+}
+
+// fillSeats gives a conference's free seats to its waiting line, in a
+// transaction of its own: after a cancellation that found the first in
+// line busy has committed, and from the background jobs.
+func (s *Store) fillSeats(ctx context.Context, conferenceID int64, actor Actor) error {
+	return s.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.lockSeats(ctx, tx, conferenceID); err != nil {
+			return err
+		}
+		_, err := s.promote(ctx, tx, conferenceID, actor, false)
+		return err
+	})
 }
 
 // reevaluate runs verification again for a registration leaving the waiting list.
@@ -1217,11 +1268,14 @@ func (s *Store) Deny(ctx context.Context, id int64, actor Actor, reason string) 
 	if utf8.RuneCountInString(reason) > 1000 {
 		return Registration{}, &ValidationError{Fields: map[string]string{"reason": "Use at most 1000 characters."}}
 	}
+	var busy bool
+	var conferenceID int64
 	err := s.InTx(ctx, func(tx *sqlx.Tx) error {
 		r, err := s.registration(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
+		conferenceID = r.ConferenceID
 		if !actor.CanDecide(r) {
 			return ErrForbidden
 		}
@@ -1234,22 +1288,27 @@ func (s *Store) Deny(ctx context.Context, id int64, actor Actor, reason string) 
 		if err := s.Transition(ctx, tx, &r, RegDenied, actor, map[string]any{"reason": reason}); err != nil {
 			return err
 		}
-		return s.releaseSeats(ctx, tx, &r, actor)
+		busy, err = s.releaseSeats(ctx, tx, &r, actor)
+		return err
 	})
 	if err != nil {
 		return Registration{}, err
 	}
+	s.fillSeatsAfter(ctx, busy, conferenceID, actor)
 	return s.Registration(ctx, id)
 }
 
 // Cancel cancels a live registration at the request of its owner, an officer
 // of its local or staff, and frees its seat.
 func (s *Store) Cancel(ctx context.Context, id int64, actor Actor) (Registration, error) {
+	var busy bool
+	var conferenceID int64
 	err := s.InTx(ctx, func(tx *sqlx.Tx) error {
 		r, err := s.registration(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
+		conferenceID = r.ConferenceID
 		if !actor.CanSee(r) {
 			return ErrForbidden
 		}
@@ -1259,11 +1318,13 @@ func (s *Store) Cancel(ctx context.Context, id int64, actor Actor) (Registration
 		if err := s.Transition(ctx, tx, &r, RegCancelled, actor, nil); err != nil {
 			return err
 		}
-		return s.releaseSeats(ctx, tx, &r, actor)
+		busy, err = s.releaseSeats(ctx, tx, &r, actor)
+		return err
 	})
 	if err != nil {
 		return Registration{}, err
 	}
+	s.fillSeatsAfter(ctx, busy, conferenceID, actor)
 	return s.Registration(ctx, id)
 }
 
