@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -29,6 +30,7 @@ func (s *Store) expireUnpaid(ctx context.Context, now time.Time) ([]int64, error
 		err := s.InTx(ctx, func(tx *sqlx.Tx) error {
 			ids = nil
 			clear(busy)
+			var seated []int64 // conferences a seat was given back in, in order
 			// Claimed most overdue first, then released conference by
 			// conference: two processes each cancelling in two conferences
 			// take the conferences' seat counts in the same order.
@@ -47,11 +49,22 @@ func (s *Store) expireUnpaid(ctx context.Context, now time.Time) ([]int64, error
 				if err := s.Transition(ctx, tx, &r, RegCancelled, System, map[string]any{"reason": "payment overdue"}); err != nil {
 					return err
 				}
-				wait, err := s.releaseSeats(ctx, tx, &r, System)
+				freed, err := s.giveBackSeats(ctx, tx, &r, System)
 				if err != nil {
 					return err
 				}
-				busy[r.ConferenceID] = busy[r.ConferenceID] || wait
+				if freed {
+					seated = append(seated, r.ConferenceID)
+				}
+			}
+			// Then each conference's line once, in conference order: a busy
+			// first in line is waited for once, not once per seat.
+			for _, id := range slices.Compact(seated) {
+				wait, err := s.promote(ctx, tx, id, System, true)
+				if err != nil {
+					return err
+				}
+				busy[id] = wait
 			}
 			return nil
 		})
@@ -97,35 +110,9 @@ func (s *Store) runJobs(ctx context.Context, now time.Time, log *slog.Logger, ch
 	if _, err := s.CloseCheckouts(ctx, checkouts, System, ids...); err != nil && ctx.Err() == nil {
 		log.Warn("closing checkout sessions failed", "err", err)
 	}
-	if _, err := s.FillFreeSeats(ctx); err != nil && ctx.Err() == nil {
-		log.Error("giving free seats to waiting lists failed", "err", err)
-	}
 	if _, err := s.PruneCheckinRequests(ctx); err != nil && ctx.Err() == nil {
 		log.Error("pruning check-in nonces failed", "err", err)
 	}
-}
-
-// FillFreeSeats gives free seats to the waiting lines of conferences that
-// have both: seats staff added by raising a capacity, or a seat whose
-// promotion could not run after its cancellation committed. Every app
-// process may run it; lockSeats makes them take turns per conference. It
-// returns how many conferences it looked at.
-func (s *Store) FillFreeSeats(ctx context.Context) (int, error) {
-	var ids []int64
-	if err := s.db.SelectContext(ctx, &ids, `SELECT c.id FROM conferences c
-		WHERE (c.capacity IS NULL OR c.taken < c.capacity) AND EXISTS (SELECT FROM registrations r
-			JOIN categories k ON k.id = r.category_id
-			WHERE r.conference_id = c.id AND r.status = 'waitlisted' AND (k.capacity IS NULL OR k.taken < k.capacity))
-		ORDER BY c.id`); err != nil {
-		return 0, err
-	}
-	var errs []error
-	for _, id := range ids {
-		if err := s.fillSeats(ctx, id, System); err != nil {
-			errs = append(errs, fmt.Errorf("conference %d: %w", id, err))
-		}
-	}
-	return len(ids), errors.Join(errs...)
 }
 
 // Waitlist lists a conference's waiting list in order.

@@ -583,30 +583,132 @@ func TestEverythingAtOnceOnOneLine(t *testing.T) {
 	}
 }
 
-// TestRaisedCapacityFillsFromTheLine: staff raise the capacity by two; the
-// background jobs give the two new seats to the first two in line.
-func TestRaisedCapacityFillsFromTheLine(t *testing.T) {
+// TestExpiryWaitsForABusyFirstInLineOnce: six unpaid registrations of one
+// conference expire together while the first in line's row is held (a badge
+// being made). The job gives the six seats back and then waits for the line
+// once, not once per seat: a registration meanwhile is not held up for
+// seconds, and the first in line gets a seat once the row is free.
+func TestExpiryWaitsForABusyFirstInLineOnce(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
-	f := newSeatsAndLine(t, s, "raised")
-	if _, err := s.DB().Exec(`UPDATE conferences SET capacity = 4 WHERE id = $1`, f.conf.ID); err != nil {
+	conf := rushConference(t, s, "expire-busy", "6", 0)
+	now := conf.RegistrationOpensAt.Add(time.Hour)
+	var ids []int64
+	for i, a := range fastActors(t, s, "expire-busy", 8) {
+		r, err := s.Register(ctx, conf, models.RegistrationInput{Category: "open", FirstName: "Member", LastName: fmt.Sprint(i),
+			Email: a.User.Email}, a, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	unpaid, line := ids[:6], ids[6:]
+	for _, id := range unpaid { // approved with a fee, never paid
+		s.DB().MustExec(`UPDATE registrations SET status = 'awaiting_payment', payment_due_at = $2 WHERE id = $1`, id, now)
+	}
+	release := holdRow(t, s, line[0])
+	expired := make(chan error, 1)
+	var took time.Duration
+	go func() {
+		began := time.Now()
+		n, err := s.ExpireUnpaid(ctx, now.Add(time.Hour))
+		took = time.Since(began)
+		if err == nil && n != 6 {
+			err = fmt.Errorf("%d expired, want 6", n)
+		}
+		expired <- err
+	}()
+	waitForLockWaits(t, s, 1)
+	// The badge is done 0.7 s later, while the job still waits for it.
+	go func() { time.Sleep(700 * time.Millisecond); release() }()
+	a := fastActors(t, s, "expire-busy-new", 1)[0]
+	began := time.Now()
+	if _, err := s.Register(ctx, conf, models.RegistrationInput{Category: "open", FirstName: "New", LastName: "Comer",
+		Email: a.User.Email}, a, now); err != nil {
 		t.Fatal(err)
 	}
-	s.RunJobsOnce(ctx, time.Now(), slog.New(slog.DiscardHandler), nil)
-	if got := f.waiting(t, s); !slices.Equal(got, f.line[2:]) {
-		t.Errorf("waiting %v, want %v", got, f.line[2:])
+	if wait := time.Since(began); wait > 1500*time.Millisecond {
+		t.Errorf("a registration waited %v behind the expiry job", wait)
 	}
-	for _, id := range f.line[:2] {
-		if got := regStatus(t, s, id); got != models.RegConfirmed {
-			t.Errorf("registration %d is %s, want confirmed", id, got)
+	if err := <-expired; err != nil {
+		t.Fatal(err)
+	}
+	if took > 2500*time.Millisecond {
+		t.Errorf("the expiry job took %v", took)
+	}
+	if got := regStatus(t, s, line[0]); got != models.RegConfirmed {
+		t.Errorf("the first in line is %s, want confirmed", got)
+	}
+}
+
+// TestARaisedCapacityIsStaffsToGive: staff raise the capacity by one to
+// seat a particular delegate, the third in line, by hand. Nothing in the
+// background gives the seat away first.
+func TestARaisedCapacityIsStaffsToGive(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
+	f := newSeatsAndLine(t, s, "by-hand")
+	s.DB().MustExec(`UPDATE conferences SET capacity = 3 WHERE id = $1`, f.conf.ID)
+	s.RunJobsOnce(ctx, time.Now(), slog.New(slog.DiscardHandler), nil)
+	if _, err := s.PromoteNow(ctx, f.line[2], staff); err != nil {
+		t.Fatalf("staff could not give the seat they added: %v", err)
+	}
+	if got := f.waiting(t, s); !slices.Equal(got, f.line[:2]) {
+		t.Errorf("waiting %v, want %v", got, f.line[:2])
+	}
+	f.seatsHeld(t, s)
+}
+
+// TestALongLineOfAFullType: 201 delegates wait for the one delegate seat,
+// then a retiree, whose type has room. A retiree cancels: the retiree
+// waiting gets the seat at once, past the delegates, who keep their places.
+func TestALongLineOfAFullType(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
+	in := validConference("long-line")
+	in.Capacity = "2"
+	conf, err := s.CreateConference(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conf, err = s.SetConferenceStatus(ctx, conf.ID, models.StatusPublished); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []models.CategoryInput{{Slug: "delegate", Name: "Delegate", Price: "0", Capacity: "1"}, {Slug: "retiree", Name: "Retiree", Price: "0"}} {
+		if _, err := s.CreateCategory(ctx, conf, c); err != nil {
+			t.Fatal(err)
 		}
 	}
-	var taken int
-	if err := s.DB().Get(&taken, `SELECT taken FROM conferences WHERE id = $1`, f.conf.ID); err != nil || taken != 4 {
-		t.Errorf("taken %d (%v), want 4", taken, err)
+	now := conf.RegistrationOpensAt.Add(time.Hour)
+	actors := fastActors(t, s, "long-line", 204)
+	register := func(i int, kind string) models.Registration {
+		r, err := s.Register(ctx, conf, models.RegistrationInput{Category: kind, FirstName: "Member", LastName: fmt.Sprint(i),
+			Email: actors[i].User.Email}, actors[i], now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
 	}
-	// A second round finds nothing to do.
-	if n, err := s.FillFreeSeats(ctx); err != nil || n != 0 {
-		t.Errorf("a second round looked at %d conferences (%v), want none", n, err)
+	register(0, "delegate")
+	retiree := register(1, "retiree")
+	for i := 2; i < 203; i++ {
+		register(i, "delegate")
+	}
+	waiting := register(203, "retiree")
+	if waiting.Status != models.RegWaitlisted {
+		t.Fatalf("fixture: the last retiree is %s", waiting.Status)
+	}
+	if _, err := s.Cancel(ctx, retiree.ID, staff); err != nil {
+		t.Fatal(err)
+	}
+	if got := regStatus(t, s, waiting.ID); got != models.RegConfirmed {
+		t.Errorf("the retiree waiting is %s with a retiree seat free, want confirmed", got)
+	}
+	var delegates int
+	s.DB().Get(&delegates, `SELECT count(*) FROM registrations WHERE conference_id = $1 AND status = 'waitlisted'`, conf.ID)
+	if delegates != 201 {
+		t.Errorf("%d still waiting, want the 201 delegates", delegates)
 	}
 }

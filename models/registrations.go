@@ -747,8 +747,19 @@ func seatTaking(category, conference, when string) string {
 // for each freed workshop place and for the conference move on. busy is
 // true when the first in line's row stayed locked, perhaps by a transaction
 // waiting for the registration this one releases: the caller then runs
-// fillSeats after its commit.
+// fillSeatsAfter once it has committed.
 func (s *Store) releaseSeats(ctx context.Context, tx *sqlx.Tx, r *Registration, actor Actor) (busy bool, err error) {
+	freed, err := s.giveBackSeats(ctx, tx, r, actor)
+	if err != nil || !freed {
+		return false, err
+	}
+	return s.promote(ctx, tx, r.ConferenceID, actor, true)
+}
+
+// giveBackSeats is releaseSeats but for the conference's waiting line:
+// freed says whether a conference seat was given back, for the caller to
+// promote.
+func (s *Store) giveBackSeats(ctx context.Context, tx *sqlx.Tx, r *Registration, actor Actor) (freed bool, err error) {
 	if !r.HoldsSeat {
 		_, err := tx.ExecContext(ctx, `UPDATE registration_sessions SET waitlisted = false, waitlist_rank = NULL WHERE registration_id = $1`, r.ID)
 		return false, err
@@ -762,8 +773,8 @@ func (s *Store) releaseSeats(ctx context.Context, tx *sqlx.Tx, r *Registration, 
 	if _, err := tx.ExecContext(ctx, `UPDATE conferences SET taken = taken - 1 WHERE id = $1 AND taken > 0`, r.ConferenceID); err != nil {
 		return false, err
 	}
-	var freed []int64
-	if err := tx.SelectContext(ctx, &freed, `UPDATE agenda_sessions SET taken = taken - 1 WHERE taken > 0 AND id IN
+	var places []int64
+	if err := tx.SelectContext(ctx, &places, `UPDATE agenda_sessions SET taken = taken - 1 WHERE taken > 0 AND id IN
 		(SELECT session_id FROM registration_sessions WHERE registration_id = $1 AND NOT waitlisted) RETURNING id`, r.ID); err != nil {
 		return false, err
 	}
@@ -774,12 +785,12 @@ func (s *Store) releaseSeats(ctx context.Context, tx *sqlx.Tx, r *Registration, 
 		return false, err
 	}
 	r.HoldsSeat = false
-	for _, sid := range freed {
+	for _, sid := range places {
 		if err := s.promoteWorkshop(ctx, tx, sid, actor); err != nil {
 			return false, err
 		}
 	}
-	return s.promote(ctx, tx, r.ConferenceID, actor, true)
+	return true, nil
 }
 
 // promoteWorkshop gives a freed workshop place to the first sign-up in its line.
@@ -942,27 +953,33 @@ func (s *Store) promote(ctx context.Context, tx *sqlx.Tx, conferenceID int64, ac
 	return false, nil
 }
 
-// firstInLine is the id of the first on a conference's waiting list but
-// those passed; sql.ErrNoRows when there is nobody.
+// firstInLine is the id of the first on a conference's waiting list whose
+// registration type has a seat free, but those passed; sql.ErrNoRows when
+// there is nobody. Those whose type is full keep their places. The caller
+// holds the types' rows (lockSeats), so what it reads of them stays true.
 func firstInLine(ctx context.Context, tx *sqlx.Tx, conferenceID int64, passed []int64) (int64, error) {
 	var id int64
-	err := tx.GetContext(ctx, &id, `SELECT id FROM registrations WHERE conference_id = $1 AND status = 'waitlisted'
-		AND id <> ALL ($2::bigint[]) ORDER BY waitlist_rank, id LIMIT 1`, conferenceID, pq.Array(passed))
+	err := tx.GetContext(ctx, &id, `SELECT r.id FROM registrations r JOIN categories k ON k.id = r.category_id
+		WHERE r.conference_id = $1 AND r.status = 'waitlisted' AND (k.capacity IS NULL OR k.taken < k.capacity)
+		AND r.id <> ALL ($2::bigint[]) ORDER BY r.waitlist_rank, r.id LIMIT 1`, conferenceID, pq.Array(passed))
 	return id, err
 }
 
 // fillSeatsAfter runs fillSeats when a release found the first in line
-// busy. The release has committed whatever happens here: should this fail,
-// the background jobs fill the seats within a minute (FillFreeSeats).
+// busy, after the release committed: on its own time, as the member who
+// cancelled may have given up by then. Should it fail, the seat stays free
+// until the next cancellation's promotion, or staff's "give a seat now".
 func (s *Store) fillSeatsAfter(ctx context.Context, busy bool, conferenceID int64, actor Actor) {
 	if busy {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
 		_ = s.fillSeats(ctx, conferenceID, actor)
 	}
 }
 
 // fillSeats gives a conference's free seats to its waiting line, in a
-// transaction of its own: after a cancellation that found the first in
-// line busy has committed, and from the background jobs.
+// transaction of its own, after a cancellation that found the first in
+// line busy has committed.
 func (s *Store) fillSeats(ctx context.Context, conferenceID int64, actor Actor) error {
 	return s.InTx(ctx, func(tx *sqlx.Tx) error {
 		if err := s.lockSeats(ctx, tx, conferenceID); err != nil {
