@@ -84,6 +84,20 @@ func TestFullConferenceWaitlistsThroughTheAPIAndPages(t *testing.T) {
 	if r := staff.post("/staff/conferences/small/waitlist/"+ids[1], url.Values{"action": {"promote"}}); r.Code != http.StatusConflict {
 		t.Errorf("promote with no seat: %d", r.Code)
 	}
+	// Ben's row is busy (his badge being printed, say): giving him a seat
+	// by hand is refused for now, back on the list, and changes nothing.
+	busy, err := ta.Store.DB().Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy.MustExec(`SELECT FROM registrations WHERE id = $1 FOR UPDATE`, ids[1])
+	r = staff.post("/staff/conferences/small/waitlist/"+ids[1], url.Values{"action": {"promote"}})
+	busy.Rollback()
+	if loc := r.Header().Get("Location"); r.Code != http.StatusSeeOther || loc != "/staff/conferences/small/waitlist" {
+		t.Fatalf("promote on a busy row: %d to %q, want back to the list", r.Code, loc)
+	}
+	wl = staff.get("/staff/conferences/small/waitlist")
+	mustContain(t, wl.body, "Someone else is working on this registration right now; try again in a moment.", "Ben Tester")
 	owner := ta.client()
 	owner.post("/login", url.Values{"email": {"p0@example.org"}, "password": {testPassword}})
 	if r := owner.api("POST", "/api/v1/registrations/"+ids[0]+"/cancel", nil); r.Code != http.StatusOK {
@@ -97,4 +111,11 @@ func TestFullConferenceWaitlistsThroughTheAPIAndPages(t *testing.T) {
 	if j := r.json(t); j["status"] != "waitlisted" || j["waitlist_position"] != float64(1) {
 		t.Errorf("Ben: %v at %v", j["status"], j["waitlist_position"])
 	}
+	// Cy has her seat: a page still offering to give her one says she is
+	// not on the line any more.
+	r = staff.post("/staff/conferences/small/waitlist/"+ids[2], url.Values{"action": {"promote"}})
+	if loc := r.Header().Get("Location"); r.Code != http.StatusSeeOther || loc != "/staff/conferences/small/waitlist" {
+		t.Fatalf("promote someone seated: %d to %q, want back to the list", r.Code, loc)
+	}
+	mustContain(t, staff.get("/staff/conferences/small/waitlist").body, "This registration is not on the waiting list.")
 }

@@ -84,6 +84,13 @@ func (a *App) waitlistAction(c *gin.Context) {
 		if err == nil {
 			setFlash(c, a.T(c, "%s has a seat now.", r.FullName()))
 		}
+		if errors.Is(err, models.ErrConflict) {
+			// No longer on the line, or their row busy a moment: say so
+			// on the list as it is now.
+			setFlash(c, a.T(c, reason(err, "")))
+			c.Redirect(http.StatusSeeOther, list)
+			return
+		}
 	default:
 		a.fail(c, http.StatusBadRequest, "bad_request", "Choose up, down or promote.")
 		return
