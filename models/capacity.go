@@ -59,8 +59,9 @@ func (s *Store) expireUnpaid(ctx context.Context, now time.Time) ([]int64, error
 			}
 			// Then each conference's line once, in conference order: a busy
 			// first in line is waited for once, not once per seat.
+			budget := newWaitBudget() // for the whole round: it holds every conference's counts
 			for _, id := range slices.Compact(seated) {
-				wait, err := s.promote(ctx, tx, id, System, true)
+				wait, err := s.promote(ctx, tx, id, System, true, budget)
 				if err != nil {
 					return err
 				}
@@ -172,7 +173,7 @@ func (s *Store) MoveOnWaitlist(ctx context.Context, id int64, up bool, neighbour
 			return changed
 		}
 		var locked []place
-		ok, err := lockWithin(ctx, tx, &locked, `SELECT `+placeColumns+` FROM registrations
+		ok, err := lockWithin(ctx, tx, newWaitBudget(), &locked, `SELECT `+placeColumns+` FROM registrations
 			WHERE id IN ($1, $2) ORDER BY id FOR UPDATE`, me.ID, other.ID)
 		if err != nil {
 			return err
@@ -251,7 +252,7 @@ func (s *Store) PromoteNow(ctx context.Context, id int64, actor Actor) (Registra
 		if err := s.lockSeats(ctx, tx, conferenceID); err != nil {
 			return err
 		}
-		ok, err := lockWithin(ctx, tx, nil, `SELECT FROM registrations WHERE id = $1 FOR UPDATE`, id)
+		ok, err := lockWithin(ctx, tx, newWaitBudget(), nil, `SELECT FROM registrations WHERE id = $1 FOR UPDATE`, id)
 		if err != nil {
 			return err
 		}

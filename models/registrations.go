@@ -753,7 +753,7 @@ func (s *Store) releaseSeats(ctx context.Context, tx *sqlx.Tx, r *Registration, 
 	if err != nil || !freed {
 		return false, err
 	}
-	return s.promote(ctx, tx, r.ConferenceID, actor, true)
+	return s.promote(ctx, tx, r.ConferenceID, actor, true, newWaitBudget())
 }
 
 // giveBackSeats is releaseSeats but for the conference's waiting line:
@@ -851,20 +851,31 @@ func (s *Store) lockSeats(ctx context.Context, tx *sqlx.Tx, conferenceID int64) 
 }
 
 // lockWait is the longest a transaction holding seat counts, or moving
-// people on the waiting line, waits for a registration's row that another
-// holds. Scans, print runs and payments hold one for milliseconds. It is
-// below PostgreSQL's default deadlock_timeout of 1 s, so the wait ends
-// before a deadlock check could fail either side.
+// people on the waiting line, waits in all for registrations' rows that
+// others hold. Scans, print runs and payments hold one for milliseconds.
+// It is below PostgreSQL's default deadlock_timeout of 1 s: a transaction
+// queued behind the seat counts (another cancellation, holding its own
+// row) started waiting after they were taken, so the holder's waits are
+// over before that one's deadlock check could fail it.
 const lockWait = 500 * time.Millisecond
 
-// lockWithin runs a locking query (into dest, when not nil), waiting at
-// most lockWait for rows another transaction holds; false, with nothing
-// locked and the transaction still usable, when they are still held then
-// (or PostgreSQL found this wait in a deadlock).
-func lockWithin(ctx context.Context, tx *sqlx.Tx, dest any, query string, args ...any) (bool, error) {
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`SAVEPOINT lock_within; SET LOCAL lock_timeout = %d`, lockWait.Milliseconds())); err != nil {
+// waitBudget is what is left of one transaction's lockWait.
+type waitBudget struct{ left time.Duration }
+
+func newWaitBudget() *waitBudget { return &waitBudget{left: lockWait} }
+
+// lockWithin runs a locking query (into dest, when not nil), waiting for
+// rows another transaction holds at most what is left of budget; false,
+// with nothing locked and the transaction still usable, when they are
+// still held then (or PostgreSQL found this wait in a deadlock). A spent
+// budget still lets it take rows nobody holds.
+func lockWithin(ctx context.Context, tx *sqlx.Tx, budget *waitBudget, dest any, query string, args ...any) (bool, error) {
+	wait := max(budget.left, time.Millisecond)
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`SAVEPOINT lock_within; SET LOCAL lock_timeout = %d`, wait.Milliseconds())); err != nil {
 		return false, err
 	}
+	began := time.Now()
+	defer func() { budget.left -= time.Since(began) }()
 	var err error
 	if dest != nil {
 		err = tx.SelectContext(ctx, dest, query, args...)
@@ -889,13 +900,14 @@ func lockWithin(ctx context.Context, tx *sqlx.Tx, dest any, query string, args .
 // full keeps its place and the next one is tried. The caller holds the
 // conference's seat counts (lockSeats), so nobody else promotes meanwhile.
 //
-// When the first in line's row stays locked past lockWait, the holder may
+// budget is what the transaction may still wait for rows (lockWithin).
+// When the first in line's row stays locked past it, the holder may
 // be waiting for a row the caller holds (a batch of scans at the door
 // holding them and waiting for the member who is cancelling). With
 // stopAtBusy, promote then stops and reports it: the seat waits for them,
 // and the caller promotes again after its commit (fillSeats). Without, they
 // keep their place and the seat goes to the next in line.
-func (s *Store) promote(ctx context.Context, tx *sqlx.Tx, conferenceID int64, actor Actor, stopAtBusy bool) (busy bool, err error) {
+func (s *Store) promote(ctx context.Context, tx *sqlx.Tx, conferenceID int64, actor Actor, stopAtBusy bool, budget *waitBudget) (busy bool, err error) {
 	passed := []int64{} // kept their places this time (never NULL in SQL)
 	for range 200 {
 		var free bool
@@ -912,7 +924,7 @@ func (s *Store) promote(ctx context.Context, tx *sqlx.Tx, conferenceID int64, ac
 		if err != nil {
 			return false, err
 		}
-		locked, err := lockWithin(ctx, tx, nil, `SELECT FROM registrations WHERE id = $1 FOR UPDATE`, id)
+		locked, err := lockWithin(ctx, tx, budget, nil, `SELECT FROM registrations WHERE id = $1 FOR UPDATE`, id)
 		if err != nil {
 			return false, err
 		}
@@ -985,7 +997,7 @@ func (s *Store) fillSeats(ctx context.Context, conferenceID int64, actor Actor) 
 		if err := s.lockSeats(ctx, tx, conferenceID); err != nil {
 			return err
 		}
-		_, err := s.promote(ctx, tx, conferenceID, actor, false)
+		_, err := s.promote(ctx, tx, conferenceID, actor, false, newWaitBudget())
 		return err
 	})
 }
@@ -1105,7 +1117,10 @@ func (s *Store) verify(ctx context.Context, q sqlx.QueryerContext, r *Registrati
 // now is as precise as PostgreSQL stores it, so r is what a read returns.
 func approveNow(r *Registration, conf Conference, actor Actor, now time.Time) {
 	if r.CreatedAs != "self" {
-		r.DecidedBy, r.DecidedAt = &actor.User.ID, &now
+		// Approved by whoever registered them: staff, or their officer.
+		// Not the actor, who may be moving them off the waiting line (the
+		// member who cancelled, or the system).
+		r.DecidedBy, r.DecidedAt = r.CreatedBy, &now
 	}
 	r.ApprovedAt, r.PaymentDueAt = &now, PaymentDue(conf, now)
 }
