@@ -3,7 +3,6 @@ module convene
 go 1.26.8
 
 require (
-	github.com/boombuler/barcode v1.0.0
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/gin-gonic/gin v1.12.0

@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"convene/models"
+	"convene/pdf"
 
-	"github.com/boombuler/barcode/qr"
 	"github.com/gin-gonic/gin"
 )
 
@@ -53,19 +53,16 @@ func (a *App) ticketPage(c *gin.Context) {
 
 // qrSVG draws text as a QR code in SVG: one path of unit squares, one per
 // run of dark modules, inside the four-module quiet zone scanners need. It
-// scales to any size without blur, and label is read to screen readers.
+// scales to any size without blur, and label is read to screen readers. The
+// code is the badge's, from the same encoder.
 func qrSVG(text, label string) (template.HTML, error) {
-	code, err := qr.Encode(text, qr.M, qr.Auto)
+	modules, err := pdf.QRModules(text)
 	if err != nil {
-		// Not wrapped: boombuler's message quotes the text, a secret ticket URL.
-		return "", fmt.Errorf("QR code: a %d-byte text does not fit in one", len(text))
+		return "", err // never quotes the text, a secret ticket URL
 	}
 	const quiet = 4
-	n := code.Bounds().Dx()
-	dark := func(x, y int) bool {
-		r, _, _, _ := code.At(x, y).RGBA()
-		return r < 0x8000
-	}
+	n := len(modules)
+	dark := func(x, y int) bool { return modules[y][x] }
 	var b strings.Builder
 	side := n + 2*quiet
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" class="qr" role="img" aria-label="%s" shape-rendering="crispEdges">`,

@@ -141,7 +141,7 @@ func TestBadgeBenchReport(t *testing.T) {
 
 	start := time.Now()
 	for _, b := range withQR {
-		if _, err := qrModules(b.QRText); err != nil {
+		if _, err := QRModules(b.QRText); err != nil {
 			t.Fatal(err)
 		}
 	}

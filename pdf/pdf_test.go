@@ -178,7 +178,7 @@ func TestLongNamesShrinkToFit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, err := qrModules("http://localhost:8080/t/7K3M9Q2XWT4B8N6R1V5C0HJDFE")
+	code, err := QRModules("http://localhost:8080/t/7K3M9Q2XWT4B8N6R1V5C0HJDFE")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestBadgeTextStaysInside(t *testing.T) {
 	}
 	for layout, sh := range sheets {
 		for _, b := range hardBadges() {
-			code, err := qrModules(b.QRText)
+			code, err := QRModules(b.QRText)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -46,7 +46,7 @@ func encodeQRCodes(badges []Badge, stop <-chan struct{}) []chan qrCode {
 				}
 				var c qrCode
 				if text := badges[i].QRText; text != "" {
-					c.modules, c.err = qrModules(text)
+					c.modules, c.err = QRModules(text)
 				}
 				out[i] <- c
 			}
@@ -77,9 +77,10 @@ func qrPlan(v coding.Version) (*coding.Plan, error) {
 	return p.plan, p.err
 }
 
-// qrModules encodes text at error correction level M, in the smallest
-// version its segments fit, and returns its module matrix, rows first.
-func qrModules(text string) ([][]bool, error) {
+// QRModules encodes text at error correction level M, in the smallest
+// version its segments fit, and returns its module matrix, rows first:
+// true is dark. Badges draw it as vectors; the ticket page as SVG.
+func QRModules(text string) ([][]bool, error) {
 	segs, v, ok := qrSegments(text)
 	if !ok {
 		// The text is never quoted: it is a secret ticket URL.

@@ -90,7 +90,7 @@ func TestQRCodesDecodeExactly(t *testing.T) {
 
 	dir := t.TempDir()
 	for i, s := range samples {
-		m, err := qrModules(s.text)
+		m, err := QRModules(s.text)
 		if err != nil {
 			t.Fatalf("%q: %v", s.text, err)
 		}
@@ -103,7 +103,7 @@ func TestQRCodesDecodeExactly(t *testing.T) {
 			t.Errorf("version %d code of %.60q... decodes as %.60q", (len(m)-17)/4, s.text, got)
 		}
 	}
-	if _, err := qrModules(samples[len(samples)-1].text + "a"); err == nil {
+	if _, err := QRModules(samples[len(samples)-1].text + "a"); err == nil {
 		t.Error("a text one byte longer than version 40 holds was encoded")
 	}
 }
