@@ -67,17 +67,7 @@ func rush(t *testing.T, s *models.Store, conf models.Conference, actors []models
 
 func rushConference(t *testing.T, s *models.Store, slug, capacity string, takenBefore int) models.Conference {
 	t.Helper()
-	ctx := context.Background()
-	in := validConference(slug)
-	in.Capacity = capacity
-	conf, err := s.CreateConference(ctx, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf, _ = s.SetConferenceStatus(ctx, conf.ID, models.StatusPublished)
-	if _, err := s.CreateCategory(ctx, conf, models.CategoryInput{Slug: "open", Name: "Open", Price: "0"}); err != nil {
-		t.Fatal(err)
-	}
+	conf := publishedConference(t, s, slug, capacity, models.CategoryInput{Slug: "open", Name: "Open", Price: "0"})
 	if takenBefore > 0 {
 		rush(t, s, conf, fastActors(t, s, slug+"-early", takenBefore), nil)
 	}

@@ -2,10 +2,8 @@ package models_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,24 +23,10 @@ type mixedConference struct {
 func newMixedConference(t *testing.T, s *models.Store, slug string) mixedConference {
 	t.Helper()
 	ctx := context.Background()
-	in := validConference(slug)
-	in.Capacity = "5"
-	conf, err := s.CreateConference(ctx, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if conf, err = s.SetConferenceStatus(ctx, conf.ID, models.StatusPublished); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []models.CategoryInput{
-		{Slug: "delegate", Name: "Delegate", Price: "0", Capacity: "2", RequiresApproval: true, Approver: "staff"},
-		{Slug: "guest", Name: "Guest", Price: "0", Capacity: "1"},
-		{Slug: "open", Name: "Open", Price: "0"},
-	} {
-		if _, err := s.CreateCategory(ctx, conf, c); err != nil {
-			t.Fatal(err)
-		}
-	}
+	conf := publishedConference(t, s, slug, "5",
+		models.CategoryInput{Slug: "delegate", Name: "Delegate", Price: "0", Capacity: "2", RequiresApproval: true, Approver: "staff"},
+		models.CategoryInput{Slug: "guest", Name: "Guest", Price: "0", Capacity: "1"},
+		models.CategoryInput{Slug: "open", Name: "Open", Price: "0"})
 	w, err := s.CreateAgendaSession(ctx, conf, models.SessionInput{Title: "W", Kind: "workshop", StartsAt: "2027-03-05T10:00", EndsAt: "2027-03-05T11:00", Capacity: "2"})
 	if err != nil {
 		t.Fatal(err)
@@ -150,19 +134,7 @@ func TestEveryActionOnACappedConferenceAtOnce(t *testing.T) {
 				return err
 			})
 		}
-		errs := make([]error, len(ops))
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i, op := range ops {
-			wg.Go(func() { <-start; errs[i] = op() })
-		}
-		close(start)
-		wg.Wait()
-		for i, err := range errs {
-			if err != nil && !errors.Is(err, models.ErrConflict) && !errors.Is(err, models.ErrFull) {
-				t.Errorf("round %d: op %d: %v", round, i, err)
-			}
-		}
+		refusedOrNil(t, round, allAtOnce(ops...))
 		checkSeatsAndLines(t, s, f, round)
 	}
 }

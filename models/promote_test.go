@@ -23,11 +23,13 @@ type seatsAndLine struct {
 	line                  []int64 // first to last
 }
 
-func newSeatsAndLine(t *testing.T, s *models.Store, slug string) seatsAndLine {
+// publishedConference makes a published conference of capacity seats with
+// these registration types.
+func publishedConference(t *testing.T, s *models.Store, slug, capacity string, types ...models.CategoryInput) models.Conference {
 	t.Helper()
 	ctx := context.Background()
 	in := validConference(slug)
-	in.Capacity = "2"
+	in.Capacity = capacity
 	conf, err := s.CreateConference(ctx, in)
 	if err != nil {
 		t.Fatal(err)
@@ -35,11 +37,19 @@ func newSeatsAndLine(t *testing.T, s *models.Store, slug string) seatsAndLine {
 	if conf, err = s.SetConferenceStatus(ctx, conf.ID, models.StatusPublished); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []string{"open", "retiree"} {
-		if _, err := s.CreateCategory(ctx, conf, models.CategoryInput{Slug: c, Name: c, Price: "0"}); err != nil {
+	for _, c := range types {
+		if _, err := s.CreateCategory(ctx, conf, c); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return conf
+}
+
+func newSeatsAndLine(t *testing.T, s *models.Store, slug string) seatsAndLine {
+	t.Helper()
+	ctx := context.Background()
+	conf := publishedConference(t, s, slug, "2",
+		models.CategoryInput{Slug: "open", Name: "Open", Price: "0"}, models.CategoryInput{Slug: "retiree", Name: "Retiree", Price: "0"})
 	now := conf.RegistrationOpensAt.Add(time.Hour)
 	var ids []int64
 	for i, a := range fastActors(t, s, slug, 5) {
@@ -67,6 +77,29 @@ func regStatus(t *testing.T, s *models.Store, id int64) string {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// allAtOnce runs ops at the same moment and returns what each returned.
+func allAtOnce(ops ...func() error) []error {
+	errs := make([]error, len(ops))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, op := range ops {
+		wg.Go(func() { <-start; errs[i] = op() })
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+// refusedOrNil fails the test for an error other than a conflict or "full".
+func refusedOrNil(t *testing.T, round int, errs []error) {
+	t.Helper()
+	for i, err := range errs {
+		if err != nil && !errors.Is(err, models.ErrConflict) && !errors.Is(err, models.ErrFull) {
+			t.Errorf("round %d: operation %d: %v", round, i, err)
+		}
+	}
 }
 
 // waiting is the conference's waiting list, first to last.
@@ -113,14 +146,9 @@ func TestTwoCancellationsInTwoTypesAtOnce(t *testing.T) {
 	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
 	for round := range 20 {
 		f := newSeatsAndLine(t, s, fmt.Sprintf("two-cancel-%d", round))
-		errs := make([]error, 2)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i, id := range []int64{f.openHolder, f.retHolder} {
-			wg.Go(func() { <-start; _, errs[i] = s.Cancel(ctx, id, staff) })
-		}
-		close(start)
-		wg.Wait()
+		errs := allAtOnce(
+			func() error { _, err := s.Cancel(ctx, f.openHolder, staff); return err },
+			func() error { _, err := s.Cancel(ctx, f.retHolder, staff); return err })
 		for i, err := range errs {
 			if err != nil {
 				t.Fatalf("round %d: cancellation %d: %v", round, i, err)
@@ -232,13 +260,10 @@ func TestPromoteTheFirstInLineWhileASeatFrees(t *testing.T) {
 	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
 	for round := range 20 {
 		f := newSeatsAndLine(t, s, fmt.Sprintf("promote-race-%d", round))
-		var promoteErr, cancelErr error
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Go(func() { <-start; _, promoteErr = s.PromoteNow(ctx, f.line[0], staff) })
-		wg.Go(func() { <-start; _, cancelErr = s.Cancel(ctx, f.openHolder, staff) })
-		close(start)
-		wg.Wait()
+		errs := allAtOnce(
+			func() error { _, err := s.PromoteNow(ctx, f.line[0], staff); return err },
+			func() error { _, err := s.Cancel(ctx, f.openHolder, staff); return err })
+		promoteErr, cancelErr := errs[0], errs[1]
 		if cancelErr != nil {
 			t.Fatalf("round %d: cancel: %v", round, cancelErr)
 		}
@@ -263,13 +288,10 @@ func TestMoveUpWhileASeatFrees(t *testing.T) {
 	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
 	for round := range 20 {
 		f := newSeatsAndLine(t, s, fmt.Sprintf("move-race-%d", round))
-		var moveErr, cancelErr error
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Go(func() { <-start; moveErr = s.MoveOnWaitlist(ctx, f.line[1], true, f.line[0], staff) })
-		wg.Go(func() { <-start; _, cancelErr = s.Cancel(ctx, f.openHolder, staff) })
-		close(start)
-		wg.Wait()
+		errs := allAtOnce(
+			func() error { return s.MoveOnWaitlist(ctx, f.line[1], true, f.line[0], staff) },
+			func() error { _, err := s.Cancel(ctx, f.openHolder, staff); return err })
+		moveErr, cancelErr := errs[0], errs[1]
 		if cancelErr != nil {
 			t.Fatalf("round %d: cancel: %v", round, cancelErr)
 		}
@@ -566,19 +588,7 @@ func TestEverythingAtOnceOnOneLine(t *testing.T) {
 				return err
 			})
 		}
-		errs := make([]error, len(ops))
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i, op := range ops {
-			wg.Go(func() { <-start; errs[i] = op() })
-		}
-		close(start)
-		wg.Wait()
-		for i, err := range errs {
-			if err != nil && !errors.Is(err, models.ErrConflict) && !errors.Is(err, models.ErrFull) {
-				t.Errorf("round %d: operation %d: %v", round, i, err)
-			}
-		}
+		refusedOrNil(t, round, allAtOnce(ops...))
 		f.seatsHeld(t, s)
 	}
 }
@@ -667,20 +677,8 @@ func TestALongLineOfAFullType(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
-	in := validConference("long-line")
-	in.Capacity = "2"
-	conf, err := s.CreateConference(ctx, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if conf, err = s.SetConferenceStatus(ctx, conf.ID, models.StatusPublished); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []models.CategoryInput{{Slug: "delegate", Name: "Delegate", Price: "0", Capacity: "1"}, {Slug: "retiree", Name: "Retiree", Price: "0"}} {
-		if _, err := s.CreateCategory(ctx, conf, c); err != nil {
-			t.Fatal(err)
-		}
-	}
+	conf := publishedConference(t, s, "long-line", "2", models.CategoryInput{Slug: "delegate", Name: "Delegate", Price: "0", Capacity: "1"},
+		models.CategoryInput{Slug: "retiree", Name: "Retiree", Price: "0"})
 	now := conf.RegistrationOpensAt.Add(time.Hour)
 	actors := fastActors(t, s, "long-line", 204)
 	register := func(i int, kind string) models.Registration {
