@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -23,63 +22,77 @@ func (s *Store) ExpireUnpaid(ctx context.Context, now time.Time) (int, error) {
 
 // expireUnpaid is ExpireUnpaid returning the ids of the registrations it cancelled.
 func (s *Store) expireUnpaid(ctx context.Context, now time.Time) ([]int64, error) {
+	var confs []int64
+	if err := s.db.SelectContext(ctx, &confs, `SELECT conference_id FROM registrations r WHERE `+overdue+`
+		GROUP BY conference_id ORDER BY min(payment_due_at), conference_id`, now); err != nil {
+		return nil, err
+	}
 	var cancelled []int64
-	for {
-		var ids []int64
-		busy := map[int64]bool{} // conferences whose first in line was busy
-		err := s.InTx(ctx, func(tx *sqlx.Tx) error {
-			ids = nil
-			clear(busy)
-			var seated []int64 // conferences a seat was given back in, in order
-			// Claimed most overdue first, then released conference by
-			// conference: two processes each cancelling in two conferences
-			// take the conferences' seat counts in the same order.
-			if err := tx.SelectContext(ctx, &ids, `SELECT id FROM (SELECT id, conference_id FROM registrations
-				WHERE status = 'awaiting_payment' AND payment_due_at <= $1
-				-- A bank payment Stripe is still processing is not overdue.
-				AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.registration_id = registrations.id AND p.status = 'processing')
-				ORDER BY payment_due_at, id LIMIT 50 FOR UPDATE SKIP LOCKED) due ORDER BY conference_id, id`, now); err != nil {
-				return err
+	for _, conferenceID := range confs {
+		for {
+			ids, err := s.expireIn(ctx, conferenceID, now)
+			cancelled = append(cancelled, ids...)
+			if err != nil {
+				return cancelled, err
 			}
-			for _, id := range ids {
-				r, err := s.registration(ctx, tx, id, false)
-				if err != nil {
-					return err
-				}
-				if err := s.Transition(ctx, tx, &r, RegCancelled, System, map[string]any{"reason": "payment overdue"}); err != nil {
-					return err
-				}
-				freed, err := s.giveBackSeats(ctx, tx, &r, System)
-				if err != nil {
-					return err
-				}
-				if freed {
-					seated = append(seated, r.ConferenceID)
-				}
+			if len(ids) < expireRound {
+				break
 			}
-			// Then each conference's line once, in conference order: a busy
-			// first in line is waited for once, not once per seat.
-			budget := newWaitBudget() // for the whole round: it holds every conference's counts
-			for _, id := range slices.Compact(seated) {
-				wait, err := s.promote(ctx, tx, id, System, true, budget)
-				if err != nil {
-					return err
-				}
-				busy[id] = wait
-			}
-			return nil
-		})
-		if err != nil {
-			return cancelled, err
-		}
-		for conferenceID := range busy {
-			s.fillSeatsAfter(ctx, busy[conferenceID], conferenceID, System)
-		}
-		cancelled = append(cancelled, ids...)
-		if len(ids) < 50 {
-			return cancelled, nil
 		}
 	}
+	return cancelled, nil
+}
+
+// overdue is the condition on registrations r ($1 now) that expireUnpaid
+// cancels.
+const overdue = `r.status = 'awaiting_payment' AND r.payment_due_at <= $1
+	-- A bank payment Stripe is still processing is not overdue.
+	AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.registration_id = r.id AND p.status = 'processing')`
+
+// expireRound is the most registrations one transaction of expireUnpaid cancels.
+const expireRound = 50
+
+// expireIn cancels up to expireRound overdue registrations of one conference
+// in one transaction, gives back their seats, then moves the waiting line on
+// once: one conference's seat counts at a time, held no longer than that
+// takes, and a busy first in line waited for once, not once per seat.
+func (s *Store) expireIn(ctx context.Context, conferenceID int64, now time.Time) ([]int64, error) {
+	var ids []int64
+	busy := false
+	err := s.InTx(ctx, func(tx *sqlx.Tx) error {
+		ids = nil
+		budget := newWaitBudget()
+		if err := tx.SelectContext(ctx, &ids, `SELECT r.id FROM registrations r WHERE `+overdue+` AND r.conference_id = $2
+			ORDER BY r.payment_due_at, r.id LIMIT $3 FOR UPDATE SKIP LOCKED`, now, conferenceID, expireRound); err != nil {
+			return err
+		}
+		seated := false
+		for _, id := range ids {
+			r, err := s.registration(ctx, tx, id, false)
+			if err != nil {
+				return err
+			}
+			if err := s.Transition(ctx, tx, &r, RegCancelled, System, map[string]any{"reason": "payment overdue"}); err != nil {
+				return err
+			}
+			freed, err := s.giveBackSeats(ctx, tx, &r)
+			if err != nil {
+				return err
+			}
+			seated = seated || freed
+		}
+		if !seated {
+			return nil
+		}
+		var err error
+		busy, err = s.promote(ctx, tx, conferenceID, System, true, budget)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.fillSeatsAfter(ctx, busy, conferenceID)
+	return ids, nil
 }
 
 // RunJobs runs background work every interval until ctx ends: expiring
@@ -249,10 +262,11 @@ func (s *Store) PromoteNow(ctx context.Context, id int64, actor Actor) (Registra
 		if err := tx.GetContext(ctx, &conferenceID, `SELECT conference_id FROM registrations WHERE id = $1`, id); err != nil {
 			return err
 		}
+		budget := newWaitBudget()
 		if err := s.lockSeats(ctx, tx, conferenceID); err != nil {
 			return err
 		}
-		ok, err := lockWithin(ctx, tx, newWaitBudget(), nil, `SELECT FROM registrations WHERE id = $1 FOR UPDATE`, id)
+		ok, err := lockWithin(ctx, tx, budget, nil, `SELECT FROM registrations WHERE id = $1 FOR UPDATE`, id)
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -271,5 +272,108 @@ func TestExpiryPromotesSomeoneStaffRegistered(t *testing.T) {
 	}
 	if decidedBy == nil || *decidedBy != staffID {
 		t.Errorf("decided by %v, want the staff member %d who registered them", decidedBy, staffID)
+	}
+}
+
+// TestAnExpiryRoundWhileTwoConferencesAreBusy: conference B's counts are held
+// a while (staff pressing "give a seat now" twice for someone whose badge is
+// being printed), and the expiry job has overdue registrations in A and B.
+// In A, a member cancels and a batch of scans holds A's first in line while
+// it waits for that member. Nothing fails: the job handles one conference's
+// counts at a time. Before, one round took A's counts, queued for B's, and
+// then waited for A's first in line: the member's cancellation, queued on
+// A's counts for over a second, failed with a deadlock.
+func TestAnExpiryRoundWhileTwoConferencesAreBusy(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
+	for round := range 3 {
+		slugA, slugB := fmt.Sprintf("expiry-busy-a-%d", round), fmt.Sprintf("expiry-busy-b-%d", round)
+		a, late := lineWithALateHolder(t, s, slugA)
+		b := newSeatsAndLine(t, s, slugB)
+		now := a.conf.RegistrationOpensAt.Add(time.Hour)
+		s.DB().MustExec(`UPDATE registrations SET status = 'awaiting_payment', payment_due_at = $2 WHERE id IN ($1, $3)`,
+			a.openHolder, now, b.openHolder)
+		first, err := s.Registration(ctx, a.line[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		releaseB := holdRow(t, s, b.line[0])
+		p1, p2 := make(chan error, 1), make(chan error, 1)
+		go func() { _, err := s.PromoteNow(ctx, b.line[0], staff); p1 <- err }()
+		waitForLockWaits(t, s, 1)
+		go func() { _, err := s.PromoteNow(ctx, b.line[0], staff); p2 <- err }()
+		waitForLockWaits(t, s, 2)
+		expired := make(chan error, 1)
+		go func() { _, err := s.ExpireUnpaid(ctx, now.Add(time.Hour)); expired <- err }()
+		waitForLockWaits(t, s, 3) // the job, for B's counts
+		cancelled := make(chan error, 1)
+		go func() { _, err := s.Cancel(ctx, late.ID, staff); cancelled <- err }()
+		lockWaitsOrDone(t, s, 4, cancelled) // before, it queued on A's counts, which the job held
+		scanned := scanBoth(t, s, slugA, first, late)
+		if err := <-cancelled; err != nil {
+			t.Errorf("round %d: cancel: %v", round, err)
+		}
+		for i, sc := range <-scanned {
+			if sc.err != nil {
+				t.Errorf("round %d: scan %d: %v", round, i, sc.err)
+			}
+		}
+		for _, err := range []error{<-p1, <-p2} {
+			if err != nil && !errors.Is(err, models.ErrConflict) && !errors.Is(err, models.ErrFull) {
+				t.Errorf("round %d: give a seat now: %v", round, err)
+			}
+		}
+		if err := <-expired; err != nil {
+			t.Errorf("round %d: expiry: %v", round, err)
+		}
+		releaseB()
+		a.seatsHeld(t, s)
+		b.seatsHeld(t, s)
+	}
+}
+
+// TestSomeoneMovedOnIsMovedOnByNobodyInParticular: a member's cancellation
+// moves on a delegate staff registered while the conference was full. The
+// delegate's page says the staff member approved them, and their history
+// names nobody for the moves a freed seat made (the member who cancelled,
+// perhaps of another local, did not approve anyone).
+func TestSomeoneMovedOnIsMovedOnByNobodyInParticular(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	conf := rushConference(t, s, "moved-on", "1", 0)
+	now := conf.RegistrationOpensAt.Add(time.Hour)
+	member := fastActors(t, s, "moved-on", 1)[0]
+	holder, err := s.Register(ctx, conf, models.RegistrationInput{Category: "open", FirstName: "Carl", LastName: "Okafor",
+		Email: member.User.Email}, member, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff := fastActors(t, s, "moved-on-staff", 1)[0]
+	s.DB().MustExec(`UPDATE users SET is_staff = true, name = 'Stella Brandt' WHERE id = $1`, staff.User.ID)
+	staff.User.IsStaff, staff.User.Name = true, "Stella Brandt"
+	w, err := s.Register(ctx, conf, models.RegistrationInput{Category: "open", FirstName: "Wen", LastName: "Moreau",
+		Email: "wen.moreau@example.org"}, staff, now)
+	if err != nil || w.Status != models.RegWaitlisted {
+		t.Fatalf("fixture: %v %s", err, w.Status)
+	}
+	if _, err := s.Cancel(ctx, holder.ID, member); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Registration(ctx, w.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != models.RegConfirmed || got.DecidedByName == nil || *got.DecidedByName != staff.User.Name {
+		t.Errorf("%s, approved by %v; want confirmed, approved by %s", got.Status, got.DecidedByName, staff.User.Name)
+	}
+	history, err := s.History(ctx, "registration", w.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range history {
+		if e.ActorID != nil && *e.ActorID == member.User.ID {
+			t.Errorf("the history says the member who cancelled did %s", e.Action)
+		}
 	}
 }

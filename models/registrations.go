@@ -748,18 +748,22 @@ func seatTaking(category, conference, when string) string {
 // true when the first in line's row stayed locked, perhaps by a transaction
 // waiting for the registration this one releases: the caller then runs
 // fillSeatsAfter once it has committed.
-func (s *Store) releaseSeats(ctx context.Context, tx *sqlx.Tx, r *Registration, actor Actor) (busy bool, err error) {
-	freed, err := s.giveBackSeats(ctx, tx, r, actor)
+//
+// Who moves on is moved on by the system, as a seat freed, not by whoever
+// freed it: a member who cancels does not approve someone of another local.
+func (s *Store) releaseSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (busy bool, err error) {
+	budget := newWaitBudget()
+	freed, err := s.giveBackSeats(ctx, tx, r)
 	if err != nil || !freed {
 		return false, err
 	}
-	return s.promote(ctx, tx, r.ConferenceID, actor, true, newWaitBudget())
+	return s.promote(ctx, tx, r.ConferenceID, System, true, budget)
 }
 
 // giveBackSeats is releaseSeats but for the conference's waiting line:
 // freed says whether a conference seat was given back, for the caller to
 // promote.
-func (s *Store) giveBackSeats(ctx context.Context, tx *sqlx.Tx, r *Registration, actor Actor) (freed bool, err error) {
+func (s *Store) giveBackSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (freed bool, err error) {
 	if !r.HoldsSeat {
 		_, err := tx.ExecContext(ctx, `UPDATE registration_sessions SET waitlisted = false, waitlist_rank = NULL WHERE registration_id = $1`, r.ID)
 		return false, err
@@ -786,7 +790,7 @@ func (s *Store) giveBackSeats(ctx context.Context, tx *sqlx.Tx, r *Registration,
 	}
 	r.HoldsSeat = false
 	for _, sid := range places {
-		if err := s.promoteWorkshop(ctx, tx, sid, actor); err != nil {
+		if err := s.promoteWorkshop(ctx, tx, sid, System); err != nil {
 			return false, err
 		}
 	}
@@ -859,23 +863,23 @@ func (s *Store) lockSeats(ctx context.Context, tx *sqlx.Tx, conferenceID int64) 
 // over before that one's deadlock check could fail it.
 const lockWait = 500 * time.Millisecond
 
-// waitBudget is what is left of one transaction's lockWait.
-type waitBudget struct{ left time.Duration }
+// waitBudget is when a transaction that takes seat counts stops waiting
+// for rows: lockWait after it began to take them, however long it then
+// waited for the counts themselves or worked while holding them.
+type waitBudget struct{ until time.Time }
 
-func newWaitBudget() *waitBudget { return &waitBudget{left: lockWait} }
+func newWaitBudget() *waitBudget { return &waitBudget{until: time.Now().Add(lockWait)} }
 
 // lockWithin runs a locking query (into dest, when not nil), waiting for
-// rows another transaction holds at most what is left of budget; false,
+// rows another transaction holds at most until budget runs out; false,
 // with nothing locked and the transaction still usable, when they are
 // still held then (or PostgreSQL found this wait in a deadlock). A spent
 // budget still lets it take rows nobody holds.
 func lockWithin(ctx context.Context, tx *sqlx.Tx, budget *waitBudget, dest any, query string, args ...any) (bool, error) {
-	wait := max(budget.left, time.Millisecond)
+	wait := max(time.Until(budget.until), time.Millisecond)
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`SAVEPOINT lock_within; SET LOCAL lock_timeout = %d`, wait.Milliseconds())); err != nil {
 		return false, err
 	}
-	began := time.Now()
-	defer func() { budget.left -= time.Since(began) }()
 	var err error
 	if dest != nil {
 		err = tx.SelectContext(ctx, dest, query, args...)
@@ -981,23 +985,24 @@ func firstInLine(ctx context.Context, tx *sqlx.Tx, conferenceID int64, passed []
 // busy, after the release committed: on its own time, as the member who
 // cancelled may have given up by then. Should it fail, the seat stays free
 // until the next cancellation's promotion, or staff's "give a seat now".
-func (s *Store) fillSeatsAfter(ctx context.Context, busy bool, conferenceID int64, actor Actor) {
+func (s *Store) fillSeatsAfter(ctx context.Context, busy bool, conferenceID int64) {
 	if busy {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		_ = s.fillSeats(ctx, conferenceID, actor)
+		_ = s.fillSeats(ctx, conferenceID)
 	}
 }
 
 // fillSeats gives a conference's free seats to its waiting line, in a
 // transaction of its own, after a cancellation that found the first in
 // line busy has committed.
-func (s *Store) fillSeats(ctx context.Context, conferenceID int64, actor Actor) error {
+func (s *Store) fillSeats(ctx context.Context, conferenceID int64) error {
 	return s.InTx(ctx, func(tx *sqlx.Tx) error {
+		budget := newWaitBudget()
 		if err := s.lockSeats(ctx, tx, conferenceID); err != nil {
 			return err
 		}
-		_, err := s.promote(ctx, tx, conferenceID, actor, false, newWaitBudget())
+		_, err := s.promote(ctx, tx, conferenceID, System, false, budget)
 		return err
 	})
 }
@@ -1320,13 +1325,13 @@ func (s *Store) Deny(ctx context.Context, id int64, actor Actor, reason string) 
 		if err := s.Transition(ctx, tx, &r, RegDenied, actor, map[string]any{"reason": reason}); err != nil {
 			return err
 		}
-		busy, err = s.releaseSeats(ctx, tx, &r, actor)
+		busy, err = s.releaseSeats(ctx, tx, &r)
 		return err
 	})
 	if err != nil {
 		return Registration{}, err
 	}
-	s.fillSeatsAfter(ctx, busy, conferenceID, actor)
+	s.fillSeatsAfter(ctx, busy, conferenceID)
 	return s.Registration(ctx, id)
 }
 
@@ -1350,13 +1355,13 @@ func (s *Store) Cancel(ctx context.Context, id int64, actor Actor) (Registration
 		if err := s.Transition(ctx, tx, &r, RegCancelled, actor, nil); err != nil {
 			return err
 		}
-		busy, err = s.releaseSeats(ctx, tx, &r, actor)
+		busy, err = s.releaseSeats(ctx, tx, &r)
 		return err
 	})
 	if err != nil {
 		return Registration{}, err
 	}
-	s.fillSeatsAfter(ctx, busy, conferenceID, actor)
+	s.fillSeatsAfter(ctx, busy, conferenceID)
 	return s.Registration(ctx, id)
 }
 
