@@ -506,7 +506,7 @@ func TestStaffOnABusyRowDoNotHoldUpRegistrations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if took > 750*time.Millisecond {
+		if took > 1500*time.Millisecond {
 			t.Errorf("%s: a registration waited %v behind staff waiting for a busy row", tc.name, took)
 		}
 		err = <-done
@@ -593,18 +593,18 @@ func TestEverythingAtOnceOnOneLine(t *testing.T) {
 	}
 }
 
-// TestExpiryWaitsForABusyFirstInLineOnce: six unpaid registrations of one
+// TestExpiryWaitsForABusyFirstInLineOnce: ten unpaid registrations of one
 // conference expire together while the first in line's row is held (a badge
-// being made). The job gives the six seats back and then waits for the line
+// being made). The job gives the ten seats back and then waits for the line
 // once, not once per seat: a registration meanwhile is not held up for
 // seconds, and the first in line gets a seat once the row is free.
 func TestExpiryWaitsForABusyFirstInLineOnce(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
-	conf := rushConference(t, s, "expire-busy", "6", 0)
+	conf := rushConference(t, s, "expire-busy", "10", 0)
 	now := conf.RegistrationOpensAt.Add(time.Hour)
 	var ids []int64
-	for i, a := range fastActors(t, s, "expire-busy", 8) {
+	for i, a := range fastActors(t, s, "expire-busy", 12) {
 		r, err := s.Register(ctx, conf, models.RegistrationInput{Category: "open", FirstName: "Member", LastName: fmt.Sprint(i),
 			Email: a.User.Email}, a, now)
 		if err != nil {
@@ -612,7 +612,7 @@ func TestExpiryWaitsForABusyFirstInLineOnce(t *testing.T) {
 		}
 		ids = append(ids, r.ID)
 	}
-	unpaid, line := ids[:6], ids[6:]
+	unpaid, line := ids[:10], ids[10:]
 	for _, id := range unpaid { // approved with a fee, never paid
 		s.DB().MustExec(`UPDATE registrations SET status = 'awaiting_payment', payment_due_at = $2 WHERE id = $1`, id, now)
 	}
@@ -623,8 +623,8 @@ func TestExpiryWaitsForABusyFirstInLineOnce(t *testing.T) {
 		began := time.Now()
 		n, err := s.ExpireUnpaid(ctx, now.Add(time.Hour))
 		took = time.Since(began)
-		if err == nil && n != 6 {
-			err = fmt.Errorf("%d expired, want 6", n)
+		if err == nil && n != 10 {
+			err = fmt.Errorf("%d expired, want 10", n)
 		}
 		expired <- err
 	}()
@@ -637,13 +637,13 @@ func TestExpiryWaitsForABusyFirstInLineOnce(t *testing.T) {
 		Email: a.User.Email}, a, now); err != nil {
 		t.Fatal(err)
 	}
-	if wait := time.Since(began); wait > 1500*time.Millisecond {
+	if wait := time.Since(began); wait > 2*time.Second {
 		t.Errorf("a registration waited %v behind the expiry job", wait)
 	}
 	if err := <-expired; err != nil {
 		t.Fatal(err)
 	}
-	if took > 2500*time.Millisecond {
+	if took > 3*time.Second {
 		t.Errorf("the expiry job took %v", took)
 	}
 	if got := regStatus(t, s, line[0]); got != models.RegConfirmed {
