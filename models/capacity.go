@@ -85,7 +85,7 @@ func (s *Store) expireIn(ctx context.Context, conferenceID int64, now time.Time)
 			return nil
 		}
 		var err error
-		busy, err = s.promote(ctx, tx, conferenceID, System, true, budget)
+		busy, err = s.promote(ctx, tx, conferenceID, true, budget)
 		return err
 	})
 	if err != nil {

@@ -757,7 +757,7 @@ func (s *Store) releaseSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) 
 	if err != nil || !freed {
 		return false, err
 	}
-	return s.promote(ctx, tx, r.ConferenceID, System, true, budget)
+	return s.promote(ctx, tx, r.ConferenceID, true, budget)
 }
 
 // giveBackSeats is releaseSeats but for the conference's waiting line:
@@ -790,15 +790,16 @@ func (s *Store) giveBackSeats(ctx context.Context, tx *sqlx.Tx, r *Registration)
 	}
 	r.HoldsSeat = false
 	for _, sid := range places {
-		if err := s.promoteWorkshop(ctx, tx, sid, System); err != nil {
+		if err := s.promoteWorkshop(ctx, tx, sid); err != nil {
 			return false, err
 		}
 	}
 	return true, nil
 }
 
-// promoteWorkshop gives a freed workshop place to the first sign-up in its line.
-func (s *Store) promoteWorkshop(ctx context.Context, tx *sqlx.Tx, sessionID int64, actor Actor) error {
+// promoteWorkshop gives a freed workshop place to the first sign-up in its
+// line, as the system.
+func (s *Store) promoteWorkshop(ctx context.Context, tx *sqlx.Tx, sessionID int64) error {
 	var next struct {
 		RegistrationID int64 `db:"registration_id"`
 	}
@@ -824,7 +825,7 @@ func (s *Store) promoteWorkshop(ctx context.Context, tx *sqlx.Tx, sessionID int6
 		WHERE registration_id = $1 AND session_id = $2`, next.RegistrationID, sessionID); err != nil {
 		return err
 	}
-	return s.Audit(ctx, tx, actor.User.ID, "workshop_place_given", "registration", next.RegistrationID, map[string]any{"session_id": sessionID})
+	return s.Audit(ctx, tx, System.User.ID, "workshop_place_given", "registration", next.RegistrationID, map[string]any{"session_id": sessionID})
 }
 
 // The seat counts and the waiting line are locked in one order, so that no
@@ -899,9 +900,9 @@ func lockWithin(ctx context.Context, tx *sqlx.Tx, budget *waitBudget, dest any, 
 	return err == nil, err
 }
 
-// promote moves waitlisted registrations of a conference on, first in line
-// first, while their seats can be held: a registration whose type is still
-// full keeps its place and the next one is tried. The caller holds the
+// promote moves waitlisted registrations of a conference on, as the system,
+// first in line first, while their seats can be held: a registration whose
+// type is still full keeps its place and the next one is tried. The caller holds the
 // conference's seat counts (lockSeats), so nobody else promotes meanwhile.
 //
 // budget is what the transaction may still wait for rows (lockWithin).
@@ -911,7 +912,7 @@ func lockWithin(ctx context.Context, tx *sqlx.Tx, budget *waitBudget, dest any, 
 // stopAtBusy, promote then stops and reports it: the seat waits for them,
 // and the caller promotes again after its commit (fillSeats). Without, they
 // keep their place and the seat goes to the next in line.
-func (s *Store) promote(ctx context.Context, tx *sqlx.Tx, conferenceID int64, actor Actor, stopAtBusy bool, budget *waitBudget) (busy bool, err error) {
+func (s *Store) promote(ctx context.Context, tx *sqlx.Tx, conferenceID int64, stopAtBusy bool, budget *waitBudget) (busy bool, err error) {
 	passed := []int64{} // kept their places this time (never NULL in SQL)
 	for range 200 {
 		var free bool
@@ -959,10 +960,10 @@ func (s *Store) promote(ctx context.Context, tx *sqlx.Tx, conferenceID int64, ac
 			passed = append(passed, id)
 			continue
 		}
-		if err := s.Transition(ctx, tx, &r, RegSubmitted, actor, map[string]any{"reason": "a seat freed"}); err != nil {
+		if err := s.Transition(ctx, tx, &r, RegSubmitted, System, map[string]any{"reason": "a seat freed"}); err != nil {
 			return false, err
 		}
-		if err := s.reevaluate(ctx, tx, &r, actor); err != nil {
+		if err := s.reevaluate(ctx, tx, &r, System); err != nil {
 			return false, err
 		}
 	}
@@ -1002,7 +1003,7 @@ func (s *Store) fillSeats(ctx context.Context, conferenceID int64) error {
 		if err := s.lockSeats(ctx, tx, conferenceID); err != nil {
 			return err
 		}
-		_, err := s.promote(ctx, tx, conferenceID, System, false, budget)
+		_, err := s.promote(ctx, tx, conferenceID, false, budget)
 		return err
 	})
 }
