@@ -16,12 +16,15 @@ import (
 // UPDATE SKIP LOCKED, so any number of app processes may run it at once and
 // each overdue registration is cancelled exactly once.
 func (s *Store) ExpireUnpaid(ctx context.Context, now time.Time) (int, error) {
-	ids, err := s.expireUnpaid(ctx, now)
+	ids, err := s.expireUnpaid(ctx, now, nil)
 	return len(ids), err
 }
 
-// expireUnpaid is ExpireUnpaid returning the ids of the registrations it cancelled.
-func (s *Store) expireUnpaid(ctx context.Context, now time.Time) ([]int64, error) {
+// expireUnpaid is ExpireUnpaid returning the ids of the registrations it
+// cancelled. Each conference's cancellations commit on their own, and then
+// committed, when it is not nil, gets their ids (to close their checkouts)
+// before the next conference is looked at.
+func (s *Store) expireUnpaid(ctx context.Context, now time.Time, committed func(ids []int64)) ([]int64, error) {
 	var confs []int64
 	if err := s.db.SelectContext(ctx, &confs, `SELECT conference_id FROM registrations r WHERE `+overdue+`
 		GROUP BY conference_id ORDER BY min(payment_due_at), conference_id`, now); err != nil {
@@ -31,9 +34,12 @@ func (s *Store) expireUnpaid(ctx context.Context, now time.Time) ([]int64, error
 	for _, conferenceID := range confs {
 		for {
 			ids, err := s.expireIn(ctx, conferenceID, now)
-			cancelled = append(cancelled, ids...)
 			if err != nil {
 				return cancelled, err
+			}
+			cancelled = append(cancelled, ids...)
+			if committed != nil && len(ids) > 0 {
+				committed(ids)
 			}
 			if len(ids) < expireRound {
 				break
@@ -113,16 +119,26 @@ func (s *Store) RunJobs(ctx context.Context, every time.Duration, log *slog.Logg
 
 // runJobs is one round of RunJobs.
 func (s *Store) runJobs(ctx context.Context, now time.Time, log *slog.Logger, checkouts CheckoutExpirer) {
-	ids, err := s.expireUnpaid(ctx, now)
+	// Each conference's cancellations are committed before the next is
+	// looked at: close their checkouts then, on a context of their own, so
+	// the app stopping meanwhile does not leave a cancelled registration's
+	// Stripe session open to pay (no later round lists it again).
+	closeCheckouts := func(ids []int64) {
+		if checkouts == nil {
+			return
+		}
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if _, err := s.CloseCheckouts(cctx, checkouts, System, ids...); err != nil {
+			log.Warn("closing checkout sessions failed", "err", err)
+		}
+	}
+	ids, err := s.expireUnpaid(ctx, now, closeCheckouts)
 	if err != nil && ctx.Err() == nil {
 		log.Error("expiring unpaid registrations failed", "err", err)
 	}
 	if len(ids) > 0 {
 		log.Info("unpaid registrations cancelled", "count", len(ids))
-	}
-	// Those cancelled before an error above are committed: close theirs too.
-	if _, err := s.CloseCheckouts(ctx, checkouts, System, ids...); err != nil && ctx.Err() == nil {
-		log.Warn("closing checkout sessions failed", "err", err)
 	}
 	if _, err := s.PruneCheckinRequests(ctx); err != nil && ctx.Err() == nil {
 		log.Error("pruning check-in nonces failed", "err", err)

@@ -3,6 +3,7 @@ package models_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -178,5 +179,67 @@ func TestJobClosesCheckoutsOfUnpaidRegistrations(t *testing.T) {
 	}
 	if n := countAudit(t, f.s, overdue.ID, "payment_checkout_expired"); n != 1 {
 		t.Errorf("%d payment_checkout_expired audit entries, want 1", n)
+	}
+}
+
+// TestTheAppStoppingMidRoundStillClosesCheckouts: the app is stopped
+// (SIGTERM cancels the jobs' context) while an expiry round, having
+// committed conference A's cancellations, waits for conference B's seat
+// counts. The Stripe session of A's cancelled registration is closed all
+// the same, so its member cannot pay for a registration that is gone; no
+// later round would list it again. Before, the round handed A's ids to
+// CloseCheckouts with the cancelled context, and nothing was closed.
+func TestTheAppStoppingMidRoundStillClosesCheckouts(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	paid := models.CategoryInput{Slug: "open", Name: "Open", Price: "40"}
+	confA, confB := publishedConference(t, s, "stopping-a", "5", paid), publishedConference(t, s, "stopping-b", "5", paid)
+	as := fastActors(t, s, "stopping", 2)
+	var regs []models.Registration
+	for i, conf := range []models.Conference{confA, confB} {
+		r, err := s.Register(ctx, conf, models.RegistrationInput{Category: "open", FirstName: "Noor", LastName: fmt.Sprint(i),
+			Email: as[i].User.Email}, as[i], conf.RegistrationOpensAt.Add(time.Hour))
+		if err != nil || r.Status != models.RegAwaitingPayment {
+			t.Fatalf("fixture: %v %s", err, r.Status)
+		}
+		regs = append(regs, r)
+	}
+	a, b := regs[0], regs[1]
+	cs, err := s.PrepareCheckout(ctx, a.ID, as[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pay, err := s.RecordCheckout(ctx, cs, "cs_stopping_a", "https://checkout.stripe.test/cs_stopping_a", as[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	s.DB().MustExec(`UPDATE registrations SET payment_due_at = $2 WHERE id = $1`, a.ID, now.Add(-2*time.Hour))
+	s.DB().MustExec(`UPDATE registrations SET payment_due_at = $2 WHERE id = $1`, b.ID, now.Add(-time.Hour))
+
+	counts := s.DB().MustBegin() // someone holds B's seat counts a moment
+	counts.MustExec(`SELECT FROM conferences WHERE id = $1 FOR NO KEY UPDATE`, confB.ID)
+	jobCtx, stop := context.WithCancel(ctx)
+	exp := &fakeExpirer{}
+	done := make(chan struct{})
+	go func() { s.RunJobsOnce(jobCtx, now, slog.New(slog.DiscardHandler), exp); close(done) }()
+	for deadline := time.Now().Add(10 * time.Second); regStatus(t, s, a.ID) != models.RegCancelled; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("A's registration never expired")
+		}
+	}
+	waitForLockWaits(t, s, 1) // the round, on B's counts
+	stop()
+	<-done
+	counts.Rollback()
+	p, err := s.Payment(ctx, pay.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Status != models.PayExpired || !slices.Contains(exp.asked(), "cs_stopping_a") {
+		t.Errorf("the checkout of A's expired registration is %s (Stripe asked to close %v), want expired", p.Status, exp.asked())
+	}
+	if got := regStatus(t, s, b.ID); got != models.RegAwaitingPayment {
+		t.Errorf("B's registration is %s; the stopped round should have left it for the next", got)
 	}
 }
