@@ -710,3 +710,33 @@ func TestALongLineOfAFullType(t *testing.T) {
 		t.Errorf("%d still waiting, want the 201 delegates", delegates)
 	}
 }
+
+// TestACancellationGivenUpAfterItCommitted: the first in line's row is held
+// for a second (a badge being made), and the member who cancels closes the
+// page after 900 ms, when the cancellation has committed without giving the
+// seat on and is giving it in a transaction of its own. That goes on
+// without the page, so the seat still goes to the line, not to the next
+// person who registers.
+func TestACancellationGivenUpAfterItCommitted(t *testing.T) {
+	s := newStore(t)
+	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
+	f := newSeatsAndLine(t, s, "given-up-later")
+	release := holdRow(t, s, f.line[0])
+	go func() { time.Sleep(time.Second); release() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 900*time.Millisecond)
+	defer cancel()
+	s.Cancel(ctx, f.openHolder, staff) // it may say the page went away
+	if got := regStatus(t, s, f.openHolder); got != models.RegCancelled {
+		t.Fatalf("the holder is %s, want cancelled", got)
+	}
+	a := fastActors(t, s, "given-up-later-new", 1)[0]
+	r, err := s.Register(context.Background(), f.conf, models.RegistrationInput{Category: "open", FirstName: "New",
+		LastName: "Comer", Email: a.User.Email}, a, f.conf.RegistrationOpensAt.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != models.RegWaitlisted {
+		t.Errorf("a newcomer got the freed seat (%s) while %d waited", r.Status, len(f.waiting(t, s)))
+	}
+	f.seatsHeld(t, s)
+}
