@@ -62,14 +62,7 @@ func newMixedConference(t *testing.T, s *models.Store, slug string) mixedConfere
 func checkSeatsAndLines(t *testing.T, s *models.Store, f mixedConference, round int) {
 	t.Helper()
 	var bad []string
-	if err := s.DB().Select(&bad, `
-		SELECT 'category ' || c.slug || ': taken ' || c.taken || ', held ' || count(r.id)
-		FROM categories c LEFT JOIN registrations r ON r.category_id = c.id AND r.holds_seat
-		WHERE c.conference_id = $1 GROUP BY c.id HAVING c.taken <> count(r.id) OR c.taken > coalesce(c.capacity, c.taken)
-		UNION ALL
-		SELECT 'conference: taken ' || c.taken || ', held ' || count(r.id)
-		FROM conferences c LEFT JOIN registrations r ON r.conference_id = c.id AND r.holds_seat
-		WHERE c.id = $1 GROUP BY c.id HAVING c.taken <> count(r.id) OR c.taken > c.capacity
+	if err := s.DB().Select(&bad, seatCountsAgainstHolders+`
 		UNION ALL
 		SELECT 'workshop: taken ' || a.taken || ', placed ' || count(r.id)
 		FROM agenda_sessions a LEFT JOIN registration_sessions rs ON rs.session_id = a.id AND NOT rs.waitlisted

@@ -117,19 +117,30 @@ func (f seatsAndLine) waiting(t *testing.T, s *models.Store) []int64 {
 // the registrations holding seats.
 func (f seatsAndLine) seatsHeld(t *testing.T, s *models.Store) {
 	t.Helper()
-	var bad []string
-	if err := s.DB().Select(&bad, `SELECT c.slug || ': taken ' || c.taken || ', held ' || count(r.id)
-		FROM categories c LEFT JOIN registrations r ON r.category_id = c.id AND r.holds_seat
-		WHERE c.conference_id = $1 GROUP BY c.id HAVING c.taken <> count(r.id)
-		UNION ALL
-		SELECT 'conference: taken ' || c.taken || ', held ' || count(r.id)
-		FROM conferences c LEFT JOIN registrations r ON r.conference_id = c.id AND r.holds_seat
-		WHERE c.id = $1 GROUP BY c.id HAVING c.taken <> count(r.id) OR c.taken > c.capacity`, f.conf.ID); err != nil {
-		t.Fatal(err)
-	}
-	if len(bad) > 0 {
+	if bad := seatCountProblems(t, s, f.conf.ID); len(bad) > 0 {
 		t.Fatalf("seat counts disagree with the seats held: %v", bad)
 	}
+}
+
+// seatCountsAgainstHolders is SQL listing, for conference $1, each
+// registration type and the conference whose seat count is not the number
+// of registrations holding a seat there, or is past its capacity.
+const seatCountsAgainstHolders = `
+	SELECT 'category ' || c.slug || ': taken ' || c.taken || ', held ' || count(r.id)
+	FROM categories c LEFT JOIN registrations r ON r.category_id = c.id AND r.holds_seat
+	WHERE c.conference_id = $1 GROUP BY c.id HAVING c.taken <> count(r.id) OR c.taken > coalesce(c.capacity, c.taken)
+	UNION ALL
+	SELECT 'conference: taken ' || c.taken || ', held ' || count(r.id)
+	FROM conferences c LEFT JOIN registrations r ON r.conference_id = c.id AND r.holds_seat
+	WHERE c.id = $1 GROUP BY c.id HAVING c.taken <> count(r.id) OR c.taken > c.capacity`
+
+func seatCountProblems(t *testing.T, s *models.Store, conferenceID int64) []string {
+	t.Helper()
+	var bad []string
+	if err := s.DB().Select(&bad, seatCountsAgainstHolders, conferenceID); err != nil {
+		t.Fatal(err)
+	}
+	return bad
 }
 
 // TestTwoCancellationsInTwoTypesAtOnce: two members of different
@@ -189,22 +200,7 @@ func TestTheFirstInLineGetsTheSeatWhileTheirRowIsBusy(t *testing.T) {
 	go func() { _, err := s.Cancel(ctx, f.openHolder, staff); done <- err }()
 	// The cancellation waits for the row (on the old code it did not, and
 	// gave the seat to the second).
-	var err error
-	waited := false
-	for deadline := time.Now().Add(10 * time.Second); !waited && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		select {
-		case err = <-done:
-			waited = true
-			done <- err
-		default:
-			var k int
-			if err := s.DB().Get(&k, `SELECT count(*) FROM pg_stat_activity
-				WHERE datname = current_database() AND wait_event_type = 'Lock'`); err != nil {
-				t.Fatal(err)
-			}
-			waited = k > 0
-		}
-	}
+	lockWaitsOrDone(t, s, 1, done)
 	release()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -336,8 +332,9 @@ func lineWithALateHolder(t *testing.T, s *models.Store, slug string) (seatsAndLi
 	return f, late
 }
 
-// lockWaitsOrDone waits until n statements wait for a lock, or done has a
-// value (put back for the caller); false when done came first.
+// lockWaitsOrDone waits until n statements of the test's database wait for
+// a lock, or done (when not nil) has a value, put back for the caller;
+// false when done came first.
 func lockWaitsOrDone(t *testing.T, s *models.Store, n int, done chan error) bool {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
