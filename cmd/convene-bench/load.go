@@ -22,6 +22,17 @@ type Result struct {
 	Errors   int // anything else: another status or a transport error
 	Elapsed  time.Duration
 	P50, P99 time.Duration
+	// Rounds is each measured round's p99 and the share of the machine's
+	// CPU time the hypervisor took during it (steal), in order.
+	Rounds []Round
+	// Steal is the share of CPU time the hypervisor took over all rounds.
+	Steal float64
+}
+
+// Round is what one measured round of a Compare saw.
+type Round struct {
+	P99   time.Duration
+	Steal float64
 }
 
 // Rate is successful requests per second.
@@ -180,25 +191,39 @@ type sample struct {
 	lat      []time.Duration
 	ok, errs int
 	elapsed  time.Duration
+	cpu      cpuTicks
+	rounds   []Round
 }
 
-func (s *sample) add(o sample) {
+// merge adds what another client saw in the same round to s.
+func (s *sample) merge(o sample) {
 	s.lat = append(s.lat, o.lat...)
 	s.ok += o.ok
 	s.errs += o.errs
+}
+
+// add sums up another round's sample into s.
+func (s *sample) add(o sample) {
+	s.merge(o)
 	s.elapsed += o.elapsed
+	s.cpu.total += o.cpu.total
+	s.cpu.steal += o.cpu.steal
+	slices.Sort(o.lat)
+	s.rounds = append(s.rounds, Round{P99: percentile(o.lat, 0.99), Steal: o.cpu.stealShare()})
 }
 
 func (s sample) result() Result {
 	slices.Sort(s.lat)
 	return Result{Requests: s.ok, Errors: s.errs, Elapsed: s.elapsed,
-		P50: percentile(s.lat, 0.50), P99: percentile(s.lat, 0.99)}
+		P50: percentile(s.lat, 0.50), P99: percentile(s.lat, 0.99),
+		Rounds: s.rounds, Steal: s.cpu.stealShare()}
 }
 
 // phase runs one worker per connection in ws (Clients of them) for d and
 // merges what they saw.
 func (l Load) phase(ctx context.Context, ws []*wire, d time.Duration) (sample, error) {
 	tallies := make([]sample, len(ws))
+	cpu0 := readCPUTicks()
 	start := time.Now()
 	end := start.Add(d)
 	var wg sync.WaitGroup
@@ -239,9 +264,10 @@ func (l Load) phase(ctx context.Context, ws []*wire, d time.Duration) (sample, e
 	}
 	var s sample
 	for _, tl := range tallies {
-		s.add(tl)
+		s.merge(tl)
 	}
 	s.elapsed = time.Since(start)
+	s.cpu = readCPUTicks().since(cpu0)
 	return s, nil
 }
 

@@ -238,6 +238,7 @@ func (r *rush) run(ctx context.Context, client *http.Client, clients int, member
 	url := r.e.appURL + "/api/v1/conferences/" + r.conf.Slug + "/registrations"
 	tallies := make([]sample, clients)
 	var next atomic.Int64
+	cpu0 := readCPUTicks()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for c := range tallies {
@@ -259,9 +260,10 @@ func (r *rush) run(ctx context.Context, client *http.Client, clients int, member
 	wg.Wait()
 	var s sample
 	for _, tl := range tallies {
-		s.add(tl)
+		s.merge(tl)
 	}
 	s.elapsed = time.Since(start)
+	s.cpu = readCPUTicks().since(cpu0)
 	return s
 }
 
@@ -419,11 +421,12 @@ func (p *pgbenchRun) round(ctx context.Context, secs int) (sample, error) {
 		"-c", strconv.Itoa(p.clients), "-j", strconv.Itoa(p.threads()), "-T", strconv.Itoa(secs),
 		"-l", "--log-prefix", prefix, p.dsn)
 	cmd.Dir = p.dir
+	cpu0 := readCPUTicks()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return sample{}, fmt.Errorf("pgbench: %w\n%s", err, out)
 	}
-	var s sample
+	s := sample{cpu: readCPUTicks().since(cpu0)}
 	processed, err1 := matchInt(pgbenchProcessed, out)
 	failed, err2 := matchInt(pgbenchFailed, out)
 	m := pgbenchTPS.FindSubmatch(out)

@@ -79,10 +79,31 @@ func printTable(w io.Writer, rows []Row) {
 		if unit == "" {
 			unit = "requests"
 		}
-		fmt.Fprintf(w, "- %s%s: %d %s in %s; baseline (%s): %d %s, p50 %s, p99 %s, %d errors\n",
+		fmt.Fprintf(w, "- %s%s: %d %s in %s; baseline (%s): %d %s, p50 %s, p99 %s, %d errors%s\n",
 			r.What, note, r.Got.Requests+r.Got.Errors, unit, r.Got.Elapsed.Round(time.Millisecond),
-			r.Baseline, r.Base.Requests+r.Base.Errors, unit, ms(r.Base.P50), ms(r.Base.P99), r.Base.Errors)
+			r.Baseline, r.Base.Requests+r.Base.Errors, unit, ms(r.Base.P50), ms(r.Base.P99), r.Base.Errors,
+			rounds(r))
 	}
+}
+
+// rounds tells, for a row measured in alternating rounds, how much of the
+// machine's CPU time its host took for others (steal) and each round's p99
+// with that round's steal, so a run that misses a goal shows whether the
+// misses came with the host taking the CPUs away.
+func rounds(r Row) string {
+	if len(r.Got.Rounds) == 0 || len(r.Base.Rounds) == 0 {
+		return ""
+	}
+	each := func(rs []Round) string {
+		parts := make([]string, len(rs))
+		for i, x := range rs {
+			parts[i] = fmt.Sprintf("%.1f (%.0f%%)", float64(x.P99)/float64(time.Millisecond), 100*x.Steal)
+		}
+		return strings.Join(parts, ", ")
+	}
+	return fmt.Sprintf("; CPU time taken by the host (steal): %.1f%% in the row's rounds, %.1f%% in the baseline's; "+
+		"p99 in ms of each 1 s round (steal): row %s; baseline %s",
+		100*r.Got.Steal, 100*r.Base.Steal, each(r.Got.Rounds), each(r.Base.Rounds))
 }
 
 func rate(r Result) string { return thousands(int64(r.Rate()+0.5)) + "/s" }
