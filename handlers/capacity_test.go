@@ -119,3 +119,62 @@ func TestFullConferenceWaitlistsThroughTheAPIAndPages(t *testing.T) {
 	}
 	mustContain(t, staff.get("/staff/conferences/small/waitlist").body, "This registration is not on the waiting list.")
 }
+
+// TestARaisedSeatGoesToTheLineFirst: staff raise a full conference's
+// capacity by one, to give the seat to Ben, who waits. Dee, registering
+// before they do, is told the line comes first and joins it behind Ben;
+// staff then give Ben the seat.
+func TestARaisedSeatGoesToTheLineFirst(t *testing.T) {
+	ta := newTestApp(t)
+	ctx := context.Background()
+	conf := ta.conference("raised", models.StatusPublished)
+	in := conf.Input()
+	in.Capacity = "1"
+	conf, err := ta.Store.UpdateConference(ctx, conf.ID, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ta.Store.CreateCategory(ctx, conf, models.CategoryInput{Slug: "guest", Name: "Guest", Price: "0"}); err != nil {
+		t.Fatal(err)
+	}
+	register := func(c *client, name, email string) map[string]any {
+		t.Helper()
+		r := c.api("POST", "/api/v1/conferences/raised/registrations", map[string]any{"category": "guest",
+			"attendee": map[string]string{"first_name": name, "last_name": "Tester", "email": email}})
+		if r.Code != http.StatusCreated {
+			t.Fatalf("%s: %d %s", name, r.Code, r.body)
+		}
+		return r.json(t)
+	}
+	register(ta.signedIn("ana@example.org", false, false), "Ana", "ana@example.org")
+	ben := register(ta.signedIn("ben@example.org", false, false), "Ben", "ben@example.org")
+	if ben["status"] != "waitlisted" {
+		t.Fatalf("fixture: Ben is %v", ben["status"])
+	}
+	in.Capacity = "2"
+	if _, err := ta.Store.UpdateConference(ctx, conf.ID, in); err != nil {
+		t.Fatal(err)
+	}
+
+	dee := ta.signedIn("dee@example.org", false, false)
+	mustContain(t, dee.get("/conferences/raised/register").body,
+		"1 seats left, but 1 people are on the waiting list: a free seat goes to them first, and you may join the line behind them.")
+	d := register(dee, "Dee", "dee@example.org")
+	if d["status"] != "waitlisted" || d["waitlist_position"] != float64(2) {
+		t.Errorf("Dee: %v at %v, want waitlisted behind Ben", d["status"], d["waitlist_position"])
+	}
+
+	staff := ta.signedIn("staff@example.org", true, false)
+	id := fmt.Sprint(ben["id"])
+	if r := staff.post("/staff/conferences/raised/waitlist/"+id, url.Values{"action": {"promote"}}); r.Code != http.StatusSeeOther {
+		t.Fatalf("give Ben the seat: %d %s", r.Code, r.body)
+	}
+	if j := staff.get("/api/v1/registrations/" + id).json(t); j["status"] != "confirmed" {
+		t.Errorf("Ben is %v after staff gave him the seat", j["status"])
+	}
+	if j := staff.get("/api/v1/registrations/" + fmt.Sprint(d["id"])).json(t); j["status"] != "waitlisted" || j["waitlist_position"] != float64(1) {
+		t.Errorf("Dee: %v at %v, want first in line", j["status"], j["waitlist_position"])
+	}
+	mustContain(t, ta.signedIn("eve@example.org", false, false).get("/conferences/raised/register").body,
+		"The conference is full: you will join the waiting list, 1 ahead of you.")
+}

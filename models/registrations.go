@@ -422,7 +422,7 @@ func (s *Store) Register(ctx context.Context, conf Conference, in RegistrationIn
 		if err := s.insertRegistration(ctx, tx, &r, actor, sessions, details); err != nil {
 			return err
 		}
-		held, err := s.holdSeats(ctx, tx, &r)
+		held, err := s.holdNewSeats(ctx, tx, &r)
 		if err != nil {
 			return err
 		}
@@ -457,7 +457,7 @@ func (s *Store) registerSeated(ctx context.Context, tx *sqlx.Tx, r *Registration
 	if err := s.insertRegistration(ctx, tx, r, actor, sessions, details, steps...); err != nil {
 		return err
 	}
-	held, err := s.takeCounters(ctx, tx, r, sessions)
+	held, err := s.takeCounters(ctx, tx, r, sessions, true)
 	if err == nil && !held {
 		return errNoSeat
 	}
@@ -507,7 +507,7 @@ func (s *Store) seated(ctx context.Context, q sqlx.QueryerContext, r *Registrati
 // full, convene_no_seat() fails the statement, and with it the insert.
 func registerAtOnceSQL() string {
 	return registrationInsertCTEs + `,
-	` + seatTaking("$2", "$1", ` AND EXISTS (SELECT FROM reg)`) + `
+	` + seatTaking("$2", "$1", ` AND EXISTS (SELECT FROM reg)`, true) + `
 	SELECT id AS entity_id, created_at FROM reg
 	WHERE CASE WHEN EXISTS (SELECT FROM conference) THEN true ELSE convene_no_seat() END`
 }
@@ -667,7 +667,31 @@ func seatCondition() string {
 // registrations never oversell. It reports false, holding nothing, when
 // either is full. Workshops are held one by one: a full workshop puts that
 // sign-up on the workshop's own waiting list, not the whole registration.
+// It is for someone moving off the waiting list, or whom staff seat; a new
+// registration holds seats with holdNewSeats.
 func (s *Store) holdSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (bool, error) {
+	return s.holdSeatsAs(ctx, tx, r, false)
+}
+
+// holdNewSeats is holdSeats for a new registration, which does not take a
+// seat someone waiting could take (lineFirst). That condition reads the
+// line as it was when its statement began, which may be before a
+// transaction it then waited for moved the line on; so when it is refused
+// while the seats it needs are free, it reads the line again, once.
+func (s *Store) holdNewSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (bool, error) {
+	held, err := s.holdSeatsAs(ctx, tx, r, true)
+	if held || err != nil {
+		return held, err
+	}
+	var room bool
+	if err := s.get(ctx, tx, &room, `SELECT (c.capacity IS NULL OR c.taken < c.capacity) AND (k.capacity IS NULL OR k.taken < k.capacity)
+		FROM conferences c, categories k WHERE c.id = $1 AND k.id = $2`, r.ConferenceID, r.CategoryID); err != nil || !room {
+		return false, err
+	}
+	return s.holdSeatsAs(ctx, tx, r, true)
+}
+
+func (s *Store) holdSeatsAs(ctx context.Context, tx *sqlx.Tx, r *Registration, newcomer bool) (bool, error) {
 	var sessionIDs []int64
 	if err := s.sel(ctx, tx, &sessionIDs, `SELECT session_id FROM registration_sessions WHERE registration_id = $1 ORDER BY session_id`, r.ID); err != nil {
 		return false, err
@@ -678,7 +702,7 @@ func (s *Store) holdSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (bo
 	if _, err := s.exec(ctx, tx, `UPDATE registrations SET holds_seat = true, waitlist_rank = NULL WHERE id = $1`, r.ID); err != nil {
 		return false, err
 	}
-	held, err := s.takeCounters(ctx, tx, r, sessionIDs)
+	held, err := s.takeCounters(ctx, tx, r, sessionIDs, newcomer)
 	if err != nil {
 		return false, err
 	}
@@ -693,7 +717,8 @@ func (s *Store) holdSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (bo
 // takeCounters takes a seat in the category and the conference, then a
 // place in each workshop or on its waiting list. On false (the category or
 // the conference is full) the caller must undo the transaction or roll back
-// to a savepoint: a category seat may have been taken.
+// to a savepoint: a category seat may have been taken. A newcomer (a new
+// registration) is also refused a seat someone waiting could take.
 //
 // Every registration updates the same category and conference rows, and
 // each waits for the one before to commit, so a registration comes here
@@ -702,9 +727,9 @@ func (s *Store) holdSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (bo
 // result, so the category row is always locked first, as in releaseSeats;
 // the workshops' rows come after both, also as there, so no two
 // transactions take the same rows in opposite orders.
-func (s *Store) takeCounters(ctx context.Context, tx *sqlx.Tx, r *Registration, sessionIDs []int64) (bool, error) {
+func (s *Store) takeCounters(ctx context.Context, tx *sqlx.Tx, r *Registration, sessionIDs []int64, newcomer bool) (bool, error) {
 	var held bool
-	if err := s.get(ctx, tx, &held, holdCounters(), r.CategoryID, r.ConferenceID); err != nil {
+	if err := s.get(ctx, tx, &held, holdCounters(newcomer), r.CategoryID, r.ConferenceID); err != nil {
 		return false, err
 	}
 	if !held {
@@ -727,20 +752,46 @@ func (s *Store) takeCounters(ctx context.Context, tx *sqlx.Tx, r *Registration, 
 }
 
 // holdCounters is takeCounters' statement: $1 the category, $2 the conference.
-func holdCounters() string {
-	return `WITH ` + seatTaking("$1", "$2", "") + `
+func holdCounters(newcomer bool) string {
+	return `WITH ` + seatTaking("$1", "$2", "", newcomer) + `
 	SELECT EXISTS (SELECT FROM category) AND EXISTS (SELECT FROM conference)`
 }
 
 // seatTaking is the two CTEs that take a seat in the category (its id the
 // parameter category) and then, when it had one, in the conference: each
 // returns its row's id when it took the seat. when adds to the category's
-// condition.
-func seatTaking(category, conference, when string) string {
+// condition. A newcomer takes a seat only when nobody waiting could take
+// it (lineFirst).
+func seatTaking(category, conference, when string, newcomer bool) string {
+	if newcomer {
+		when += lineFirst(category, conference)
+	}
 	return `category AS (
 		UPDATE categories SET taken = taken + 1 WHERE id = ` + category + when + seatCondition() + ` RETURNING id),
 	conference AS (
 		UPDATE conferences SET taken = taken + 1 WHERE id = ` + conference + seatCondition() + ` AND EXISTS (SELECT FROM category) RETURNING id)`
+}
+
+// lineFirst is the condition, in a newcomer's category update, that keeps a
+// free seat for the waiting line: nobody waits whose registration type has
+// room and who would take the same seat, being of the newcomer's type or
+// needing a seat of the conference's own capacity. Seats are free while
+// people wait when staff have raised a capacity (they give those seats by
+// hand), or for the moment a cancellation waits to give its seat to a first
+// in line whose row is busy; a new registration does not take them.
+//
+// The condition refers to nothing of the row being updated, so PostgreSQL
+// works it out once, as the statement begins, before the update waits for
+// the category's row (every registration of the type waits there for the
+// one before it), and not again once it has the row: in a registration
+// rush, how long each holds the category's and the conference's rows is
+// what sets the rate.
+func lineFirst(category, conference string) string {
+	return `
+		AND NOT EXISTS (SELECT FROM registrations w JOIN categories wk ON wk.id = w.category_id
+			JOIN conferences wc ON wc.id = w.conference_id
+			WHERE w.conference_id = ` + conference + ` AND w.status = 'waitlisted' AND (wk.capacity IS NULL OR wk.taken < wk.capacity)
+			AND (w.category_id = ` + category + ` OR wc.capacity IS NOT NULL))`
 }
 
 // releaseSeats gives back what holdSeats took, then lets the first in line
