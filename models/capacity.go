@@ -103,7 +103,8 @@ func (s *Store) expireIn(ctx context.Context, conferenceID int64, now time.Time)
 
 // RunJobs runs background work every interval until ctx ends: expiring
 // unpaid registrations (and closing their open checkout sessions through
-// checkouts) and pruning old check-in nonces. Safe to run in every app process.
+// checkouts), closing checkout sessions a cancellation left open, and
+// pruning old check-in nonces. Safe to run in every app process.
 func (s *Store) RunJobs(ctx context.Context, every time.Duration, log *slog.Logger, checkouts CheckoutExpirer) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -140,9 +141,37 @@ func (s *Store) runJobs(ctx context.Context, now time.Time, log *slog.Logger, ch
 	if len(ids) > 0 {
 		log.Info("unpaid registrations cancelled", "count", len(ids))
 	}
+	if checkouts != nil {
+		if err := s.closeLeftCheckouts(ctx, now, checkouts); err != nil && ctx.Err() == nil {
+			log.Warn("closing checkout sessions left open failed", "err", err)
+		}
+	}
 	if _, err := s.PruneCheckinRequests(ctx); err != nil && ctx.Err() == nil {
 		log.Error("pruning check-in nonces failed", "err", err)
 	}
+}
+
+// leftCheckouts lists, up to 100, the registrations cancelled or denied
+// whose Stripe checkout session is still open: closing it when they were
+// cancelled failed (the provider did not answer, or the app stopped first).
+// Sessions older than Stripe's 24 hours have closed by themselves.
+const leftCheckouts = `SELECT DISTINCT p.registration_id FROM payments p JOIN registrations r ON r.id = p.registration_id
+	WHERE p.method = 'stripe' AND p.status = 'pending' AND p.stripe_session_id IS NOT NULL
+	AND r.status IN ('cancelled', 'denied') AND p.created_at > $1::timestamptz - interval '24 hours'
+	ORDER BY p.registration_id LIMIT 100`
+
+// closeLeftCheckouts tries again to close the checkout sessions a
+// cancellation could not, so a member is not left a page on which to pay
+// for a registration that is gone. Closing one twice (another process's
+// round, or a cancellation's own close at the same moment) does no harm:
+// the provider says it is closed, and the payment is marked once.
+func (s *Store) closeLeftCheckouts(ctx context.Context, now time.Time, checkouts CheckoutExpirer) error {
+	var ids []int64
+	if err := s.db.SelectContext(ctx, &ids, leftCheckouts, now); err != nil {
+		return err
+	}
+	_, err := s.CloseCheckouts(ctx, checkouts, System, ids...)
+	return err
 }
 
 // Waitlist lists a conference's waiting list in order.

@@ -123,6 +123,51 @@ func TestCloseCheckoutsWhenTheProviderFails(t *testing.T) {
 	}
 }
 
+// TestTheJobsCloseACheckoutACancellationLeftOpen: Stripe does not answer
+// when a member cancels, so their checkout session stays open. The next
+// round of the background jobs closes it; a session opened more than 24
+// hours ago, which Stripe has closed itself, is left alone.
+func TestTheJobsCloseACheckoutACancellationLeftOpen(t *testing.T) {
+	t.Parallel()
+	f := newRegFixture(t)
+	ctx := context.Background()
+	r := f.awaitingPayment(t, f.member, "Cortés", "1002")
+	open := f.checkout(t, r, f.member, "cs_left_open")
+	old := f.awaitingPayment(t, f.member2, "Reyes", "1004")
+	stale := f.checkout(t, old, f.member2, "cs_long_gone")
+	f.s.DB().MustExec(`UPDATE payments SET created_at = now() - interval '25 hours' WHERE id = $1`, stale.ID)
+	down := &fakeExpirer{fail: errors.New("stripe is down")}
+	if _, err := f.s.Cancel(ctx, r.ID, f.member); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.Cancel(ctx, old.ID, f.member2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.CloseCheckouts(ctx, down, f.member, r.ID, old.ID); err == nil {
+		t.Fatal("fixture: the provider's failure was not reported")
+	}
+	if p, _ := f.s.Payment(ctx, open.ID); p.Status != models.PayPending {
+		t.Fatalf("fixture: the payment is %s, want still pending", p.Status)
+	}
+
+	exp := &fakeExpirer{}
+	f.s.RunJobsOnce(ctx, time.Now(), slog.New(slog.DiscardHandler), exp)
+	if got := exp.asked(); !slices.Equal(got, []string{"cs_left_open"}) {
+		t.Errorf("the jobs asked Stripe to close %v, want [cs_left_open]", got)
+	}
+	if p, _ := f.s.Payment(ctx, open.ID); p.Status != models.PayExpired {
+		t.Errorf("the payment left open is %s after the jobs ran, want expired", p.Status)
+	}
+	if n := countAudit(t, f.s, r.ID, "payment_checkout_expired"); n != 1 {
+		t.Errorf("%d payment_checkout_expired audit entries, want 1", n)
+	}
+	// Done once: the next round finds nothing to close.
+	f.s.RunJobsOnce(ctx, time.Now(), slog.New(slog.DiscardHandler), exp)
+	if got := exp.asked(); len(got) != 1 {
+		t.Errorf("a second round asked Stripe to close %v", got)
+	}
+}
+
 func TestPaymentRacingTheCloseIsKept(t *testing.T) {
 	t.Parallel()
 	f := newRegFixture(t)
