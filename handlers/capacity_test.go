@@ -178,3 +178,37 @@ func TestARaisedSeatGoesToTheLineFirst(t *testing.T) {
 	mustContain(t, ta.signedIn("eve@example.org", false, false).get("/conferences/raised/register").body,
 		"The conference is full: you will join the waiting list, 1 ahead of you.")
 }
+
+// TestARaisedTypeSaysWhoComesFirst: the delegate type of a conference with
+// no capacity of its own is raised by one while a delegate waits. The
+// register page says, at the delegate type, that the seat left goes to those
+// waiting first; a new delegate joins the line behind them.
+func TestARaisedTypeSaysWhoComesFirst(t *testing.T) {
+	ta := newTestApp(t)
+	ctx := context.Background()
+	conf := ta.conference("raised-type", models.StatusPublished)
+	in := models.CategoryInput{Slug: "delegate", Name: "Delegate", Price: "0", Capacity: "1"}
+	cat, err := ta.Store.CreateCategory(ctx, conf, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range []string{"Ana", "Ben", "Cy"} {
+		if i == 2 {
+			in.Capacity = "2"
+			if _, err := ta.Store.UpdateCategory(ctx, conf, cat.ID, in); err != nil {
+				t.Fatal(err)
+			}
+			mustContain(t, ta.signedIn("dee@example.org", false, false).get("/conferences/raised-type/register").body,
+				"1 seats left, and 1 people waiting for them, who come first.")
+		}
+		email := strings.ToLower(name) + "@example.org"
+		r := ta.signedIn(email, false, false).api("POST", "/api/v1/conferences/raised-type/registrations", map[string]any{"category": "delegate",
+			"attendee": map[string]string{"first_name": name, "last_name": "Tester", "email": email}})
+		if r.Code != http.StatusCreated {
+			t.Fatalf("%s: %d %s", name, r.Code, r.body)
+		}
+		if got, want := r.json(t)["status"], []string{"confirmed", "waitlisted", "waitlisted"}[i]; got != want {
+			t.Errorf("%s: %v, want %s", name, got, want)
+		}
+	}
+}

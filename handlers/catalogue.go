@@ -19,8 +19,10 @@ type ConferenceView struct {
 	WindowState string
 	Categories  []models.Category
 	Days        []models.Day
-	// WaitlistLength is filled on the conference's own page.
+	// WaitlistLength is filled on the conference's own page, and
+	// WaitingByType, the waiting list by registration type id.
 	WaitlistLength int
+	WaitingByType  map[int64]int
 	// TitleLang and DescLang are "en" when the page's language has no
 	// translation and the English text stands in; pages mark it with lang.
 	TitleLang, DescLang string
@@ -113,7 +115,10 @@ func (a *App) fullView(c *gin.Context, conf models.Conference) (ConferenceView, 
 		return v, err
 	}
 	v.Days = models.ByDay(sessions, v.Loc)
-	v.WaitlistLength, err = a.Store.WaitlistLength(c.Request.Context(), conf.ID)
+	if v.WaitlistLength, err = a.Store.WaitlistLength(c.Request.Context(), conf.ID); err != nil {
+		return v, err
+	}
+	v.WaitingByType, err = a.Store.WaitingByType(c.Request.Context(), conf.ID)
 	return v, err
 }
 
