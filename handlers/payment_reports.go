@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -155,14 +156,18 @@ func (a *App) statementCSV(c *gin.Context) {
 			// The day as the conference's staff and the local count it.
 			billed = l.PaidAt.In(l.ConferenceLocation()).Format("2006-01-02")
 		}
+		received := ""
+		if l.ReceivedOn != nil {
+			received = l.ReceivedOn.Format("2006-01-02")
+		}
 		rows = append(rows, []string{l.ConferenceSlug, strconv.FormatInt(l.RegistrationID, 10), l.LastName, l.FirstName, l.CategoryName,
-			models.FormatMoney(l.AmountCents), strings.ToUpper(l.Currency), l.Status, billed, l.ReceiptNumber()})
+			models.FormatMoney(l.AmountCents), strings.ToUpper(l.Currency), l.Status, billed, l.ReceiptNumber(), received, l.ReceivedReference})
 	}
 	name := "local-" + v.Local.Number + "-statement.csv"
 	if v.Conference != nil {
 		name = "local-" + v.Local.Number + "-" + v.Conference.Slug + "-statement.csv"
 	}
-	sendCSV(c, name, []string{"conference", "registration_id", "last_name", "first_name", "category", "amount", "currency", "status", "billed_at", "receipt"}, rows)
+	sendCSV(c, name, []string{"conference", "registration_id", "last_name", "first_name", "category", "amount", "currency", "status", "billed_at", "receipt", "paid_on", "paid_reference"}, rows)
 }
 
 // receiptView is one payment's receipt.
@@ -271,6 +276,9 @@ func (a *App) receiptPDF(c *gin.Context) {
 	switch {
 	case pay.Status == models.PayVoid:
 		r.Notes = append(r.Notes, t("This invoice was cancelled: the local owes nothing for it."))
+	case pay.ReceivedOn != nil:
+		r.Notes = append(r.Notes, t("Billed to Local %s, which paid it on %s (reference %s).", orEmpty(pay.LocalNumber),
+			FormatDay(*pay.ReceivedOn, l), pay.ReceivedReference))
 	case pay.Method == models.MethodLocalInvoice:
 		r.Notes = append(r.Notes, t("Billed to Local %s. The local pays this amount to the conference.", orEmpty(pay.LocalNumber)))
 	case pay.Method == models.MethodWaived:
@@ -293,4 +301,97 @@ func orEmpty(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// receiveInvoices records, from a local's statement page, that the local
+// paid the invoices ticked, and goes back to the statement.
+func (a *App) receiveInvoices(c *gin.Context) {
+	act, ok := a.actor(c)
+	if !ok {
+		return
+	}
+	local, err := a.Store.LocalByNumber(c.Request.Context(), c.Param("number"))
+	if err != nil {
+		a.modelError(c, err)
+		return
+	}
+	back := "/officer/locals/" + url.PathEscape(local.Number) + "/statement"
+	if slug := c.PostForm("conference"); slug != "" {
+		back += "?conference=" + url.QueryEscape(slug)
+	}
+	ids, ok := formIDs(c.PostFormArray("payment"))
+	if !ok {
+		a.fail(c, http.StatusBadRequest, "bad_request", "Choose invoices from the statement.")
+		return
+	}
+	got, err := a.Store.ReceiveInvoices(c.Request.Context(), local.ID, ids,
+		models.InvoiceReceipt{Reference: c.PostForm("reference"), ReceivedOn: c.PostForm("received_on")}, act, a.Now())
+	var ve *models.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		msgs := make([]string, 0, len(ve.Fields))
+		for _, field := range []string{"payments", "reference", "received_on"} {
+			if msg, ok := ve.Fields[field]; ok {
+				msgs = append(msgs, a.T(c, msg))
+			}
+		}
+		setFlash(c, strings.Join(msgs, " "))
+	case errors.Is(err, models.ErrConflict):
+		setFlash(c, a.T(c, reason(err, "")))
+	case err != nil:
+		a.modelError(c, err)
+		return
+	default:
+		setFlash(c, a.T(c, "Recorded %d invoices as paid by Local %s.", len(got), local.Number))
+	}
+	c.Redirect(http.StatusSeeOther, back)
+}
+
+// formIDs reads positive ids from a form's repeated field.
+func formIDs(vs []string) ([]int64, bool) {
+	ids := make([]int64, 0, len(vs))
+	for _, v := range vs {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			return nil, false
+		}
+		ids = append(ids, id)
+	}
+	return ids, true
+}
+
+// apiReceiveInvoices is receiveInvoices for the API: POST
+// /api/v1/locals/{number}/invoices/received with payment_ids, reference and
+// received_on.
+func (a *App) apiReceiveInvoices(c *gin.Context) {
+	act, ok := a.actor(c)
+	if !ok {
+		return
+	}
+	var body struct {
+		PaymentIDs []int64 `json:"payment_ids"`
+		Reference  string  `json:"reference"`
+		ReceivedOn string  `json:"received_on"`
+	}
+	if !bindJSON(c, &body) {
+		return
+	}
+	local, err := a.Store.LocalByNumber(c.Request.Context(), c.Param("number"))
+	if err != nil {
+		a.modelError(c, err)
+		return
+	}
+	got, err := a.Store.ReceiveInvoices(c.Request.Context(), local.ID, body.PaymentIDs,
+		models.InvoiceReceipt{Reference: body.Reference, ReceivedOn: body.ReceivedOn}, act, a.Now())
+	if err != nil {
+		a.registrationError(c, err)
+		return
+	}
+	out := make([]gin.H, 0, len(got))
+	for _, p := range got {
+		out = append(out, gin.H{"id": p.ID, "registration_id": p.RegistrationID, "amount_cents": p.AmountCents,
+			"currency": p.Currency, "status": p.Status, "received_on": p.ReceivedOn.Format("2006-01-02"),
+			"received_reference": p.ReceivedReference})
+	}
+	c.JSON(http.StatusOK, gin.H{"received": out})
 }

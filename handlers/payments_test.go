@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"convene/handlers"
 	"convene/models"
 	"convene/payments"
 	"convene/payments/paymentstest"
@@ -885,4 +886,86 @@ func TestCancellingPlansRefundsEvenIfTheBrowserLeaves(t *testing.T) {
 	if due != 15000 {
 		t.Errorf("cash to hand back: %d cents, want 15000", due)
 	}
+}
+
+// TestStaffRecordALocalsPaymentOfItsInvoices: Local 4121 billed for Ana,
+// Mei and Kwame pays for Ana and Mei with one check. Its officer cannot record that; staff tick
+// both on the statement and record the check. The statement shows them
+// paid, with the day and the check, and owes nothing; the receipt says the
+// local paid it. The API records the same, and refuses what is not the
+// local's. Ana then cancels in time: her page says the local's money goes
+// back to it.
+func TestStaffRecordALocalsPaymentOfItsInvoices(t *testing.T) {
+	w := newPayWorld(t)
+	own := w.officer("4121")
+	mei := w.ta.signedIn("mei@example.org", false, false)
+	br := w.register(t, mei, "Mei", "Harper", "1004")
+	kwame := w.ta.signedIn("kwame@example.org", false, false)
+	cr := w.register(t, kwame, "Kwame", "Mensah", "1005")
+	var invoices []string
+	var invoiceIDs []int64
+	for _, r := range []models.Registration{w.reg, br, cr} {
+		if res := own.post("/registrations/"+strconv.FormatInt(r.ID, 10)+"/payments", url.Values{"method": {"local_invoice"}}); res.Code != http.StatusSeeOther {
+			t.Fatalf("our local pays: %d", res.Code)
+		}
+		invoiceIDs = append(invoiceIDs, w.payments(t, r.ID)[0].ID)
+		invoices = append(invoices, strconv.FormatInt(invoiceIDs[len(invoiceIDs)-1], 10))
+	}
+	staff := w.ta.signedIn("treasurer@example.org", true, false)
+	st := staff.get("/officer/locals/4121/statement?conference=pal")
+	mustContain(t, st.body, `name="payment" value="`+invoices[0]+`"`, "Record as paid", "<strong>$450</strong>")
+	mustNotContain(t, own.get("/officer/locals/4121/statement").body, `name="payment"`)
+
+	paidOn := w.ta.Now().AddDate(0, 0, -1)
+	paidDay := handlers.FormatDay(paidOn, "en")
+	form := url.Values{"payment": {invoices[0], invoices[1]}, "reference": {"check 20417"}, "received_on": {paidOn.Format("2006-01-02")}, "conference": {"pal"}}
+	if r := own.post("/staff/locals/4121/invoices/received", form); r.Code != http.StatusForbidden {
+		t.Errorf("the local's officer recorded its own payment: %d", r.Code)
+	}
+	if r := staff.post("/staff/locals/4121/invoices/received", url.Values{"payment": {"x"}, "reference": {"check 1"}}); r.Code != http.StatusBadRequest {
+		t.Errorf("a payment id that is not a number: %d", r.Code)
+	}
+	r := staff.post("/staff/locals/4121/invoices/received", url.Values{"payment": {invoices[0]}})
+	if r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/officer/locals/4121/statement" {
+		t.Fatalf("no reference: %d to %q", r.Code, r.Header().Get("Location"))
+	}
+	mustContain(t, staff.get("/officer/locals/4121/statement").body, "Enter the local&#39;s reference for the payment, such as its check number.")
+	if p := w.payments(t, w.reg.ID)[0]; p.Status != models.PayInvoiced {
+		t.Fatalf("a refused form changed the invoice: %s", p.Status)
+	}
+
+	r = staff.post("/staff/locals/4121/invoices/received", form)
+	if r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/officer/locals/4121/statement?conference=pal" {
+		t.Fatalf("record as paid: %d to %q", r.Code, r.Header().Get("Location"))
+	}
+	st = staff.get("/officer/locals/4121/statement?conference=pal")
+	mustContain(t, st.body, "Recorded 2 invoices as paid by Local 4121.", paidDay+" · check 20417", "$150")
+	mustNotContain(t, st.body, `name="payment" value="`+invoices[0]+`"`)
+	receipt := w.ana.get("/payments/" + invoices[0] + "/receipt")
+	mustContain(t, receipt.body, "Billed to Local 4121, which paid it on "+paidDay+" (reference check 20417).")
+	if n := w.ta.countAudit(t, w.reg.ID, "invoice_received"); n != 1 {
+		t.Errorf("%d invoice_received audit entries", n)
+	}
+	if sum := staff.get("/staff/conferences/pal/payments"); !strings.Contains(sum.body, "paid by the locals: $300") {
+		t.Errorf("the payments page does not say the locals paid $300")
+	}
+
+	// The API: the third invoice, and a refusal for another local's.
+	if r := own.api("POST", "/api/v1/locals/4121/invoices/received", map[string]any{"payment_ids": []int64{invoiceIDs[2]}, "reference": "x"}); r.Code != http.StatusForbidden {
+		t.Errorf("API as the officer: %d", r.Code)
+	}
+	if r := staff.api("POST", "/api/v1/locals/7600/invoices/received", map[string]any{"payment_ids": []int64{invoiceIDs[2]}, "reference": "x"}); r.Code != http.StatusConflict {
+		t.Errorf("API, 4121's invoice for 7600: %d %s", r.Code, r.body)
+	}
+	r = staff.api("POST", "/api/v1/locals/4121/invoices/received", map[string]any{"payment_ids": []int64{invoiceIDs[2]}, "reference": "wire 88"})
+	if r.Code != http.StatusOK {
+		t.Fatalf("API: %d %s", r.Code, r.body)
+	}
+	if got := r.json(t)["received"].([]any); len(got) != 1 || got[0].(map[string]any)["status"] != "succeeded" || got[0].(map[string]any)["received_reference"] != "wire 88" {
+		t.Errorf("API answer %s", r.body)
+	}
+	mustContain(t, own.get("/officer/locals/4121/statement").body, "Total owed</th><td colspan=\"3\"><strong>$0</strong>")
+
+	// Ana cancels in time: the local's money goes back to the local.
+	mustContain(t, w.ana.get(w.path+"/cancel").body, "Local 4121 paid $150 for this registration; conference staff pay it back to the local.")
 }

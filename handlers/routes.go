@@ -158,10 +158,12 @@ func (a *App) Routes(opts ...RouteOption) *gin.Engine {
 	staff.GET("/conferences/:slug/payments.csv", a.staffPaymentsCSV)
 	staff.POST("/payments/:id/refund", a.refundPage)
 	staff.POST("/refunds/:id/retry", a.retryRefundPage)
+	staff.POST("/locals/:number/invoices/received", a.receiveInvoices)
 	apiMember.POST("/registrations/:id/checkout", a.apiCheckout)
 	apiMember.GET("/registrations/:id/payments", a.apiPayments)
 	apiMember.POST("/registrations/:id/payments", a.apiRecordPayment)
 	apiStaff.POST("/payments/:id/refunds", a.apiRefund)
+	apiStaff.POST("/locals/:number/invoices/received", a.apiReceiveInvoices)
 
 	// Check-in. A ticket's QR code opens /t/TOKEN: staff see the check-in
 	// status, anyone else only that the ticket is valid.

@@ -28,16 +28,17 @@ type LocalTotal struct {
 // PaymentSummary is a conference's money for staff: what is still owed, what
 // came in by each method and from each local, and what went back.
 type PaymentSummary struct {
-	DueCents      int64
-	DueCount      int
-	PaidCents     int64 // received: card, cash and check
-	InvoicedCents int64
-	WaivedCents   int64
-	RefundedCents int64
-	OwedBackCents int64
-	ByMethod      []MethodTotal
-	ByLocal       []LocalTotal
-	Payments      []Payment
+	DueCents         int64
+	DueCount         int
+	PaidCents        int64 // received: card, cash and check
+	InvoicedCents    int64 // billed to locals, and of that, what they paid
+	InvoicePaidCents int64
+	WaivedCents      int64
+	RefundedCents    int64
+	OwedBackCents    int64
+	ByMethod         []MethodTotal
+	ByLocal          []LocalTotal
+	Payments         []Payment
 	// ToRefund are payments with money still owed back; FailedRefunds are
 	// Stripe refunds to retry.
 	ToRefund      []Payment
@@ -75,6 +76,11 @@ func (s *Store) ConferencePayments(ctx context.Context, conferenceID int64) (Pay
 		}
 		sum.RefundedCents += m.RefundedCents
 	}
+	if err := s.db.GetContext(ctx, &sum.InvoicePaidCents, `SELECT COALESCE(sum(p.amount_cents), 0)
+		FROM payments p JOIN registrations r ON r.id = p.registration_id
+		WHERE r.conference_id = $1 AND p.method = 'local_invoice' AND p.status = 'succeeded'`, conferenceID); err != nil {
+		return sum, err
+	}
 	if err := s.db.SelectContext(ctx, &sum.ByLocal, `SELECT r.local_id, l.number AS local_number, l.name AS local_name,
 		count(*) FILTER (WHERE r.status NOT IN ('cancelled', 'denied')) AS registrations,
 		COALESCE(sum(r.amount_due_cents) FILTER (WHERE r.status = 'awaiting_payment'), 0) AS due_cents,
@@ -84,7 +90,7 @@ func (s *Store) ConferencePayments(ctx context.Context, conferenceID int64) (Pay
 		LEFT JOIN locals l ON l.id = r.local_id
 		LEFT JOIN LATERAL (SELECT
 			sum(amount_cents) FILTER (WHERE status = 'succeeded' AND method IN ('stripe', 'cash', 'check')) AS paid,
-			sum(amount_cents) FILTER (WHERE status = 'invoiced') AS invoiced,
+			sum(amount_cents) FILTER (WHERE method = 'local_invoice' AND status IN ('invoiced', 'succeeded')) AS invoiced,
 			sum(amount_cents) FILTER (WHERE status = 'succeeded' AND method = 'waived') AS waived,
 			sum(refunded_cents) AS refunded
 			FROM payments WHERE registration_id = r.id) pm ON true

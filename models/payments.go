@@ -63,8 +63,12 @@ type Payment struct {
 	CheckoutURL           string     `db:"checkout_url"`
 	IdempotencyKey        *string    `db:"idempotency_key"`
 	PaidAt                *time.Time `db:"paid_at"`
-	CreatedAt             time.Time  `db:"created_at"`
-	UpdatedAt             time.Time  `db:"updated_at"`
+	// ReceivedOn and ReceivedReference are, for an invoice the local has
+	// paid, the day the money came and the local's reference for it.
+	ReceivedOn        *time.Time `db:"received_on"`
+	ReceivedReference string     `db:"received_reference"`
+	CreatedAt         time.Time  `db:"created_at"`
+	UpdatedAt         time.Time  `db:"updated_at"`
 
 	// Joined for display: the registration, its conference and the local
 	// (the one billed for an invoice, else the registration's).
@@ -96,9 +100,10 @@ func (p Payment) HasReceipt() bool {
 	return p.Settles() || (p.Status == PayVoid && p.Method == MethodLocalInvoice)
 }
 
-// Refundable is how much of the payment could still go back to the payer.
+// Refundable is how much of the payment could still go back to the payer
+// (for an invoice the local has paid, to the local).
 func (p Payment) Refundable() int64 {
-	if p.Status != PaySucceeded || (p.Method != MethodStripe && p.Method != MethodCash && p.Method != MethodCheck) {
+	if p.Status != PaySucceeded || p.Method == MethodWaived {
 		return 0
 	}
 	return max(p.AmountCents-p.RefundedCents, 0)
@@ -121,7 +126,7 @@ func (p Payment) ConferenceLocation() *time.Location {
 
 const paymentSelect = `SELECT p.id, p.registration_id, p.method, p.status, p.amount_cents, p.currency, p.refunded_cents,
 	p.refund_due_cents, p.reference, p.local_id, p.recorded_by, p.stripe_session_id, p.stripe_payment_intent_id,
-	p.checkout_url, p.idempotency_key, p.paid_at, p.created_at, p.updated_at,
+	p.checkout_url, p.idempotency_key, p.paid_at, p.received_on, p.received_reference, p.created_at, p.updated_at,
 	r.first_name, r.last_name, r.email, r.status AS registration_status, r.user_id AS registration_user_id,
 	r.local_id AS registration_local_id, r.conference_id, c.slug AS conference_slug, c.title AS conference_title,
 	c.time_zone AS conference_zone, k.name AS category_name, l.number AS local_number, l.name AS local_name, u.name AS recorded_by_name

@@ -62,9 +62,11 @@ type RefundQuote struct {
 	// InTime reports whether now is before the deadline (or there is none).
 	InTime bool
 	// CardCents would go back to the card; DeskCents (cash, check) is paid
-	// back by staff; InvoicedCents is billed to the local.
-	CardCents, DeskCents, InvoicedCents int64
-	// KeptCents is money paid that is not refunded (after the deadline).
+	// back by staff; InvoicedCents is billed to the local; LocalPaidCents is
+	// what the local paid of its invoice, which staff pay back to it.
+	CardCents, DeskCents, InvoicedCents, LocalPaidCents int64
+	// KeptCents is money paid that is not refunded (after the deadline),
+	// the local's included.
 	KeptCents   int64
 	LocalNumber string
 	Currency    string
@@ -102,10 +104,15 @@ func (s *Store) quoteRefund(ctx context.Context, tx *sqlx.Tx, r Registration, no
 			if p.LocalNumber != nil {
 				q.LocalNumber = *p.LocalNumber
 			}
+		case p.Method == MethodLocalInvoice:
+			q.LocalPaidCents += p.Refundable()
+			if p.LocalNumber != nil {
+				q.LocalNumber = *p.LocalNumber
+			}
 		}
 	}
 	if !q.InTime {
-		q.KeptCents = q.PaidCents()
+		q.KeptCents = q.PaidCents() + q.LocalPaidCents
 	}
 	return q, nil
 }
@@ -113,7 +120,8 @@ func (s *Store) quoteRefund(ctx context.Context, tx *sqlx.Tx, r Registration, no
 // PlanCancellationRefunds decides the refunds of a registration that was just
 // cancelled: before the cancellation deadline card payments are refunded in
 // full, cash and check are flagged for staff to pay back and invoices to the
-// local are voided; after it nothing is. Staff may instead name the total to
+// local are voided (one the local has paid is flagged for staff to pay
+// back to it); after it nothing is. Staff may instead name the total to
 // refund (refundCents, any time). It returns the Stripe refunds to make.
 func (s *Store) PlanCancellationRefunds(ctx context.Context, registrationID int64, actor Actor, now time.Time, refundCents *int64) ([]Refund, error) {
 	if refundCents != nil && !actor.IsStaff() {
