@@ -122,8 +122,8 @@ func TestFullConferenceWaitlistsThroughTheAPIAndPages(t *testing.T) {
 
 // TestARaisedSeatGoesToTheLineFirst: staff raise a full conference's
 // capacity by one, to give the seat to Ben, who waits. Dee, registering
-// before they do, is told the line comes first and joins it behind Ben;
-// staff then give Ben the seat.
+// before they do, is told the line comes first and joins it; the seat goes
+// to Ben, and the page then says the conference is full.
 func TestARaisedSeatGoesToTheLineFirst(t *testing.T) {
 	ta := newTestApp(t)
 	ctx := context.Background()
@@ -160,20 +160,12 @@ func TestARaisedSeatGoesToTheLineFirst(t *testing.T) {
 	mustContain(t, dee.get("/conferences/raised/register").body,
 		"1 seats left, but 1 people are on the waiting list: a free seat goes to them first, and you may join the line behind them.")
 	d := register(dee, "Dee", "dee@example.org")
-	if d["status"] != "waitlisted" || d["waitlist_position"] != float64(2) {
-		t.Errorf("Dee: %v at %v, want waitlisted behind Ben", d["status"], d["waitlist_position"])
+	if d["status"] != "waitlisted" || d["waitlist_position"] != float64(1) {
+		t.Errorf("Dee: %v at %v, want waitlisted, first now that Ben has the seat", d["status"], d["waitlist_position"])
 	}
-
 	staff := ta.signedIn("staff@example.org", true, false)
-	id := fmt.Sprint(ben["id"])
-	if r := staff.post("/staff/conferences/raised/waitlist/"+id, url.Values{"action": {"promote"}}); r.Code != http.StatusSeeOther {
-		t.Fatalf("give Ben the seat: %d %s", r.Code, r.body)
-	}
-	if j := staff.get("/api/v1/registrations/" + id).json(t); j["status"] != "confirmed" {
-		t.Errorf("Ben is %v after staff gave him the seat", j["status"])
-	}
-	if j := staff.get("/api/v1/registrations/" + fmt.Sprint(d["id"])).json(t); j["status"] != "waitlisted" || j["waitlist_position"] != float64(1) {
-		t.Errorf("Dee: %v at %v, want first in line", j["status"], j["waitlist_position"])
+	if j := staff.get("/api/v1/registrations/" + fmt.Sprint(ben["id"])).json(t); j["status"] != "confirmed" {
+		t.Errorf("Ben is %v after Dee registered, want given the seat", j["status"])
 	}
 	mustContain(t, ta.signedIn("eve@example.org", false, false).get("/conferences/raised/register").body,
 		"The conference is full: you will join the waiting list, 1 ahead of you.")
@@ -211,4 +203,35 @@ func TestARaisedTypeSaysWhoComesFirst(t *testing.T) {
 			t.Errorf("%s: %v, want %s", name, got, want)
 		}
 	}
+}
+
+// TestALineForAFullTypeDoesNotWarnEveryone: a delegate waits for the one
+// delegate seat of a conference with room. The register page does not tell
+// a retiree that the free seats go to the line: none could take them.
+func TestALineForAFullTypeDoesNotWarnEveryone(t *testing.T) {
+	ta := newTestApp(t)
+	ctx := context.Background()
+	conf := ta.conference("type-line", models.StatusPublished)
+	in := conf.Input()
+	in.Capacity = "10"
+	conf, err := ta.Store.UpdateConference(ctx, conf.ID, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []models.CategoryInput{{Slug: "delegate", Name: "Delegate", Price: "0", Capacity: "1"}, {Slug: "retiree", Name: "Retiree", Price: "0"}} {
+		if _, err := ta.Store.CreateCategory(ctx, conf, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, name := range []string{"Ana", "Ben"} {
+		email := strings.ToLower(name) + "@example.org"
+		r := ta.signedIn(email, false, false).api("POST", "/api/v1/conferences/type-line/registrations", map[string]any{"category": "delegate",
+			"attendee": map[string]string{"first_name": name, "last_name": "Tester", "email": email}})
+		if got, want := r.json(t)["status"], []string{"confirmed", "waitlisted"}[i]; got != want {
+			t.Fatalf("%s: %v, want %s", name, got, want)
+		}
+	}
+	page := ta.signedIn("dee@example.org", false, false).get("/conferences/type-line/register").body
+	mustContain(t, page, "9 seats left.", "Full: you will join the waiting list.")
+	mustNotContain(t, page, "people are on the waiting list", "who come first")
 }

@@ -19,10 +19,12 @@ type ConferenceView struct {
 	WindowState string
 	Categories  []models.Category
 	Days        []models.Day
-	// WaitlistLength is filled on the conference's own page, and
-	// WaitingByType, the waiting list by registration type id.
+	// WaitlistLength is filled on the conference's own page, with
+	// WaitingByType, the waiting list by registration type id, and
+	// Newcomers, the seats a new registration could take.
 	WaitlistLength int
 	WaitingByType  map[int64]int
+	Newcomers      models.NewcomerSeats
 	// TitleLang and DescLang are "en" when the page's language has no
 	// translation and the English text stands in; pages mark it with lang.
 	TitleLang, DescLang string
@@ -118,7 +120,10 @@ func (a *App) fullView(c *gin.Context, conf models.Conference) (ConferenceView, 
 	if v.WaitlistLength, err = a.Store.WaitlistLength(c.Request.Context(), conf.ID); err != nil {
 		return v, err
 	}
-	v.WaitingByType, err = a.Store.WaitingByType(c.Request.Context(), conf.ID)
+	if v.WaitingByType, err = a.Store.WaitingByType(c.Request.Context(), conf.ID); err != nil {
+		return v, err
+	}
+	v.Newcomers, err = a.Store.SeatsForNewcomers(c.Request.Context(), conf.ID)
 	return v, err
 }
 

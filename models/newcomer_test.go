@@ -11,7 +11,7 @@ import (
 
 // registerNow registers a new member of kind in the conference as it is
 // now (read again, so the registration sees the seats as they are) and
-// returns the registration.
+// returns the registration as it stands afterwards.
 func registerNow(t *testing.T, s *models.Store, slug, kind string, a models.Actor) models.Registration {
 	t.Helper()
 	ctx := context.Background()
@@ -27,15 +27,33 @@ func registerNow(t *testing.T, s *models.Store, slug, kind string, a models.Acto
 	return r
 }
 
-// TestANewcomerDoesNotTakeARaisedSeat: staff raise the capacity by one to
-// seat someone waiting by hand. A member who registers before they do joins
-// the line behind the others, whether the registration read the conference
-// as it is now (with a seat free) or as it was (full); the seat stays for
-// staff to give.
-func TestANewcomerDoesNotTakeARaisedSeat(t *testing.T) {
+// noSeatFreeForTheLine fails the test when a seat is free that someone
+// waiting could take.
+func noSeatFreeForTheLine(t *testing.T, s *models.Store, conferenceID int64) {
+	t.Helper()
+	var bad []string
+	if err := s.DB().Select(&bad, `SELECT r.id::text FROM registrations r JOIN categories k ON k.id = r.category_id
+		JOIN conferences c ON c.id = r.conference_id
+		WHERE r.conference_id = $1 AND r.status = 'waitlisted' AND (c.capacity IS NULL OR c.taken < c.capacity)
+		AND (k.capacity IS NULL OR k.taken < k.capacity)`, conferenceID); err != nil {
+		t.Fatal(err)
+	}
+	if len(bad) > 0 {
+		t.Errorf("a seat is free while %v wait", bad)
+	}
+	if bad := seatCountProblems(t, s, conferenceID); len(bad) > 0 {
+		t.Errorf("seat counts: %v", bad)
+	}
+}
+
+// TestARaisedSeatGoesToTheLineBeforeANewcomer: staff raise the capacity by
+// one while three wait. A member who registers before staff have given the
+// seat joins the line, whether the registration read the conference as it
+// is now (a seat free) or as it was (full), and the seat goes to the first
+// in line, as a cancellation's would.
+func TestARaisedSeatGoesToTheLineBeforeANewcomer(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
-	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
 	f := newSeatsAndLine(t, s, "raised-newcomer")
 	s.DB().MustExec(`UPDATE conferences SET capacity = 3 WHERE id = $1`, f.conf.ID)
 	newcomers := fastActors(t, s, "raised-newcomer-new", 2)
@@ -50,23 +68,51 @@ func TestANewcomerDoesNotTakeARaisedSeat(t *testing.T) {
 			t.Errorf("a newcomer (%s) is %s with three waiting for the free seat, want waitlisted", r.CategorySlug, r.Status)
 		}
 	}
-	if got, want := f.waiting(t, s), append(slices.Clone(f.line), now.ID, stale.ID); !slices.Equal(got, want) {
+	if got := regStatus(t, s, f.line[0]); got != models.RegConfirmed {
+		t.Errorf("the first in line is %s, want confirmed: the seat is theirs", got)
+	}
+	if got, want := f.waiting(t, s), append(slices.Clone(f.line[1:]), now.ID, stale.ID); !slices.Equal(got, want) {
 		t.Errorf("waiting %v, want %v: the newcomers behind the line", got, want)
 	}
-	f.seatsHeld(t, s)
-	if _, err := s.PromoteNow(ctx, f.line[2], staff); err != nil {
-		t.Fatalf("staff could not give the seat they added: %v", err)
-	}
-	f.seatsHeld(t, s)
+	noSeatFreeForTheLine(t, s, f.conf.ID)
 }
 
-// TestANewcomerTakesASeatNobodyWaitingCanTake: delegates wait for the one
-// delegate seat. A retiree's type has room, and so has the conference, so a
-// new retiree is seated: no delegate could take that seat. When the
-// delegates' type is raised by one, a new delegate waits behind them, and so
-// does a new retiree while the conference's own capacity counts (the
-// delegate waiting could take that seat), but not once it does not and
-// nobody of their own type waits.
+// TestARaiseLargerThanTheLine: staff raise a capacity of 2 to 7 while three
+// wait. Newcomers take the seats beyond those three; the next joins the
+// line, which then moves on, and the conference is full.
+func TestARaiseLargerThanTheLine(t *testing.T) {
+	s := newStore(t)
+	f := newSeatsAndLine(t, s, "raised-more")
+	s.DB().MustExec(`UPDATE conferences SET capacity = 7 WHERE id = $1`, f.conf.ID)
+	a := fastActors(t, s, "raised-more-new", 4)
+	var got []string
+	for i := range a {
+		got = append(got, registerNow(t, s, f.conf.Slug, "open", a[i]).Status)
+	}
+	want := []string{models.RegConfirmed, models.RegConfirmed, models.RegWaitlisted, models.RegWaitlisted}
+	if !slices.Equal(got, want) {
+		t.Errorf("newcomers %v, want %v: two seats beyond the three waiting", got, want)
+	}
+	for _, id := range f.line {
+		if st := regStatus(t, s, id); st != models.RegConfirmed {
+			t.Errorf("%d of the line is %s, want confirmed", id, st)
+		}
+	}
+	var taken int
+	s.DB().Get(&taken, `SELECT taken FROM conferences WHERE id = $1`, f.conf.ID)
+	if taken != 7 {
+		t.Errorf("%d of 7 seats taken", taken)
+	}
+	noSeatFreeForTheLine(t, s, f.conf.ID)
+}
+
+// TestANewcomerTakesASeatNobodyWaitingCanTake: a delegate waits for the
+// one delegate seat. A new retiree is seated, as no delegate could take
+// that seat. Raising the delegates' type by one gives the next new
+// delegate a place behind the one waiting, who then gets the seat; a new
+// retiree then takes the conference's last seat, which no one waiting can
+// use, and the next waits; once the conference has no capacity, a retiree
+// is seated and the one waiting moves on.
 func TestANewcomerTakesASeatNobodyWaitingCanTake(t *testing.T) {
 	s := newStore(t)
 	conf := publishedConference(t, s, "delegates-wait", "4",
@@ -79,31 +125,122 @@ func TestANewcomerTakesASeatNobodyWaitingCanTake(t *testing.T) {
 		t.Fatalf("fixture: the second delegate is %s", waiting.Status)
 	}
 	if r := registerNow(t, s, conf.Slug, "retiree", a[2]); r.Status == models.RegWaitlisted {
-		t.Errorf("a new retiree waits with retiree seats free and only delegates waiting for a full type")
+		t.Errorf("a new retiree waits with retiree seats free and only a delegate waiting for a full type")
 	}
 
 	s.DB().MustExec(`UPDATE categories SET capacity = 2 WHERE conference_id = $1 AND slug = 'delegate'`, conf.ID)
 	if r := registerNow(t, s, conf.Slug, "delegate", a[3]); r.Status != models.RegWaitlisted {
 		t.Errorf("a new delegate is %s while a delegate waits for the raised seat, want waitlisted", r.Status)
 	}
-	retiree := registerNow(t, s, conf.Slug, "retiree", a[4])
-	if retiree.Status != models.RegWaitlisted {
-		t.Errorf("a new retiree is %s while a delegate waits for the conference's last free seats, want waitlisted", retiree.Status)
+	if got := regStatus(t, s, waiting.ID); got != models.RegConfirmed {
+		t.Errorf("the delegate waiting is %s, want given the raised seat", got)
 	}
-
-	// With no conference capacity, the retiree waiting is seated by staff;
-	// the next retiree then has nobody ahead who could take their seat.
+	if r := registerNow(t, s, conf.Slug, "retiree", a[4]); r.Status == models.RegWaitlisted {
+		t.Errorf("a new retiree waits for the conference's last seat, which the delegate waiting for a full type cannot take")
+	}
+	if r := registerNow(t, s, conf.Slug, "retiree", a[5]); r.Status != models.RegWaitlisted {
+		t.Errorf("a new retiree is %s in a full conference", r.Status)
+	}
 	s.DB().MustExec(`UPDATE conferences SET capacity = NULL WHERE id = $1`, conf.ID)
-	if _, err := s.PromoteNow(context.Background(), retiree.ID, models.Actor{User: models.User{ID: 1, IsStaff: true}}); err != nil {
+	// Seats for everyone now: the next retiree is seated, and moves on the
+	// retiree who waited.
+	if r := registerNow(t, s, conf.Slug, "retiree", a[6]); r.Status == models.RegWaitlisted {
+		t.Errorf("a new retiree waits in a conference with no capacity")
+	}
+	noSeatFreeForTheLine(t, s, conf.ID)
+}
+
+// TestASeatLeftForABusyFirstInLine: the only one waiting is busy (a badge
+// print holds their row) through a cancellation and its second try, so the
+// seat stays free for them. Once they are free, the next member to
+// register joins the line behind them and moves it on: the seat is theirs,
+// not the newcomer's, and it does not stay free.
+func TestASeatLeftForABusyFirstInLine(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
+	conf := publishedConference(t, s, "left-for-busy", "1", models.CategoryInput{Slug: "open", Name: "Open", Price: "0"})
+	a := fastActors(t, s, "left-for-busy", 4)
+	holder := registerNow(t, s, conf.Slug, "open", a[0])
+	first := registerNow(t, s, conf.Slug, "open", a[1])
+	if holder.Status != models.RegConfirmed || first.Status != models.RegWaitlisted {
+		t.Fatalf("fixture: %s, %s", holder.Status, first.Status)
+	}
+	release := holdRow(t, s, first.ID)
+	if _, err := s.Cancel(ctx, holder.ID, staff); err != nil {
+		release()
 		t.Fatal(err)
 	}
-	if r := registerNow(t, s, conf.Slug, "retiree", a[5]); r.Status == models.RegWaitlisted {
-		t.Errorf("a new retiree waits in a conference of no capacity, with only delegates waiting")
+	release()
+	var taken int
+	s.DB().Get(&taken, `SELECT taken FROM conferences WHERE id = $1`, conf.ID)
+	if taken != 0 || regStatus(t, s, first.ID) != models.RegWaitlisted {
+		t.Fatalf("fixture: %d taken, the first in line %s; want the seat left free for them", taken, regStatus(t, s, first.ID))
 	}
-	if r := registerNow(t, s, conf.Slug, "delegate", a[6]); r.Status != models.RegWaitlisted {
-		t.Errorf("a new delegate is %s while a delegate waits for the raised seat, want waitlisted", r.Status)
+	r := registerNow(t, s, conf.Slug, "open", a[2])
+	if r.Status != models.RegWaitlisted {
+		t.Errorf("the newcomer is %s, want behind the one waiting", r.Status)
 	}
-	if bad := seatCountProblems(t, s, conf.ID); len(bad) > 0 {
-		t.Errorf("seat counts: %v", bad)
+	if got := regStatus(t, s, first.ID); got != models.RegConfirmed {
+		t.Errorf("the first in line is %s after the newcomer moved the line on, want confirmed", got)
+	}
+	if r := registerNow(t, s, conf.Slug, "open", a[3]); r.Status != models.RegWaitlisted {
+		t.Errorf("a second newcomer is %s in a full conference", r.Status)
+	}
+	noSeatFreeForTheLine(t, s, conf.ID)
+}
+
+// TestRetireesRegisterWhileADelegateSeatFrees: a delegate waits for the
+// one delegate seat, and the conference has one seat more. The delegate
+// holder cancels while the one waiting is busy a moment; two retirees
+// register meanwhile. The delegate seat goes to the delegate waiting, the
+// conference's spare seat to one retiree, and the other retiree waits.
+func TestRetireesRegisterWhileADelegateSeatFrees(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
+	for round := range 5 {
+		slug := "delegate-frees-" + string(rune('a'+round))
+		conf := publishedConference(t, s, slug, "3",
+			models.CategoryInput{Slug: "delegate", Name: "Delegate", Price: "0", Capacity: "1"},
+			models.CategoryInput{Slug: "retiree", Name: "Retiree", Price: "0"})
+		a := fastActors(t, s, slug, 5)
+		holder := registerNow(t, s, slug, "delegate", a[0])
+		registerNow(t, s, slug, "retiree", a[1])
+		w := registerNow(t, s, slug, "delegate", a[2])
+		if w.Status != models.RegWaitlisted {
+			t.Fatalf("fixture: the second delegate is %s", w.Status)
+		}
+		release := holdRow(t, s, w.ID)
+		cancelled := make(chan error, 1)
+		go func() { _, err := s.Cancel(ctx, holder.ID, staff); cancelled <- err }()
+		waitForLockWaits(t, s, 1)
+		retirees := make([]models.Registration, 2)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			allAtOnce(
+				func() error { retirees[0] = registerNow(t, s, slug, "retiree", a[3]); return nil },
+				func() error { retirees[1] = registerNow(t, s, slug, "retiree", a[4]); return nil })
+		}()
+		time.Sleep(150 * time.Millisecond)
+		release()
+		if err := <-cancelled; err != nil {
+			t.Fatal(err)
+		}
+		<-done
+		if got := regStatus(t, s, w.ID); got != models.RegConfirmed {
+			t.Errorf("round %d: the delegate waiting is %s, want the freed delegate seat", round, got)
+		}
+		seated := 0
+		for _, r := range retirees {
+			if regStatus(t, s, r.ID) == models.RegConfirmed {
+				seated++
+			}
+		}
+		if seated != 1 {
+			t.Errorf("round %d: %d new retirees seated, want 1: the conference had one spare seat", round, seated)
+		}
+		noSeatFreeForTheLine(t, s, conf.ID)
 	}
 }

@@ -313,27 +313,25 @@ func lineWithALateHolder(t *testing.T, s *models.Store, slug string) (seatsAndLi
 	t.Helper()
 	ctx := context.Background()
 	f := newSeatsAndLine(t, s, slug)
+	a := fastActors(t, s, slug+"-late", 1)[0]
+	late, err := s.Register(ctx, f.conf, models.RegistrationInput{Category: "open", FirstName: "Late", LastName: "Comer",
+		Email: a.User.Email}, a, f.conf.RegistrationOpensAt.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The late member waits behind the line; staff add a seat and give it
+	// to them by hand.
 	if _, err := s.DB().Exec(`UPDATE conferences SET capacity = 3 WHERE id = $1`, f.conf.ID); err != nil {
 		t.Fatal(err)
 	}
-	conf, err := s.ConferenceBySlug(ctx, slug, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.conf = conf
-	a := fastActors(t, s, slug+"-late", 1)[0]
-	late, err := s.Register(ctx, conf, models.RegistrationInput{Category: "open", FirstName: "Late", LastName: "Comer",
-		Email: a.User.Email}, a, conf.RegistrationOpensAt.Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The three waiting come first for the seat added, so the late member
-	// joins the line; staff then give them that seat by hand.
 	if late, err = s.PromoteNow(ctx, late.ID, models.Actor{User: models.User{ID: 1, IsStaff: true}}); err != nil {
 		t.Fatal(err)
 	}
 	if late.Status != models.RegConfirmed || late.ID < f.line[2] {
 		t.Fatalf("fixture: the late holder is %s, id %d", late.Status, late.ID)
+	}
+	if f.conf, err = s.ConferenceBySlug(ctx, slug, true); err != nil {
+		t.Fatal(err)
 	}
 	return f, late
 }

@@ -418,24 +418,35 @@ func (s *Store) Register(ctx context.Context, conf Conference, in RegistrationIn
 		}
 		r = submitted
 	}
+	moveLine := false
 	err = s.InTx(ctx, func(tx *sqlx.Tx) error {
 		if err := s.insertRegistration(ctx, tx, &r, actor, sessions, details); err != nil {
 			return err
 		}
-		held, err := s.holdNewSeats(ctx, tx, &r)
+		held, line, err := s.holdNewSeats(ctx, tx, &r)
 		if err != nil {
 			return err
 		}
+		moveLine = line
 		if held {
 			return s.evaluate(ctx, tx, &r, conf, cat, local, actor)
 		}
 		if _, err := s.exec(ctx, tx, `UPDATE registrations SET waitlist_rank = id WHERE id = $1`, r.ID); err != nil {
 			return err
 		}
-		return s.Transition(ctx, tx, &r, RegWaitlisted, actor, map[string]any{"reason": "full"})
+		why := "full"
+		if line {
+			why = "others waiting"
+		}
+		return s.Transition(ctx, tx, &r, RegWaitlisted, actor, map[string]any{"reason": why})
 	})
 	if err != nil {
 		return r, err
+	}
+	if moveLine {
+		// Seats are free and people wait who could take them: move the
+		// line on, as a cancellation would have, so they do not stay free.
+		s.fillSeatsFreeFor(ctx, conf.ID)
 	}
 	return s.Registration(ctx, r.ID)
 }
@@ -662,36 +673,146 @@ func seatCondition() string {
 	return ""
 }
 
+// holdNewSeats is holdSeats for a new registration, which does not take a
+// seat someone waiting could take. Seats are free while people wait after
+// staff raise a capacity (they give those seats by hand), or while a seat
+// freed by a cancellation waits for a first in line whose row is busy.
+//
+// It reads the seat counts and the line (newcomerRoomSQL). When the type
+// or the conference is full, the newcomer joins the line, as ever. When
+// nobody waits, it takes a seat with the conditional updates. When seats
+// are free and people wait, it first locks the type's and the conference's
+// counts (whoever moves the line on holds them: a cancellation, a staff
+// promotion, another newcomer) and reads again: it takes a seat only when
+// more are free than the people waiting could take; otherwise it joins
+// the line. Either way, when people waiting could take a free seat (line
+// true), the caller moves the line on once it has committed.
+func (s *Store) holdNewSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (held, line bool, err error) {
+	room, err := s.newcomerRoom(ctx, tx, r.ConferenceID, r.CategoryID)
+	if err != nil || !room.Room {
+		return false, false, err
+	}
+	if !room.Waiting {
+		held, err := s.holdSeats(ctx, tx, r)
+		return held, false, err
+	}
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT line_check`); err != nil {
+		return false, false, err
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT FROM categories WHERE id = $1 FOR NO KEY UPDATE`, r.CategoryID); err != nil {
+		return false, false, err
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT FROM conferences WHERE id = $1 FOR NO KEY UPDATE`, r.ConferenceID); err != nil {
+		return false, false, err
+	}
+	if room, err = s.newcomerRoom(ctx, tx, r.ConferenceID, r.CategoryID); err != nil {
+		return false, false, err
+	}
+	if room.Spare {
+		held, err := s.holdSeats(ctx, tx, r)
+		return held, room.Claimed, err
+	}
+	// The counts' locks go with the savepoint: the line is joined, and
+	// moved on, without them.
+	_, err = tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT line_check`)
+	return false, room.Claimed, err
+}
+
+// NewcomerRoom is what a new registration of one type finds: a seat free
+// in the type and the conference (Room), people on the conference's
+// waiting list (Waiting), and a seat free beyond those the people waiting
+// could take (Spare), which only then is the newcomer's; and whether some
+// of those waiting could take a free seat now (Claimed).
+type NewcomerRoom struct {
+	Room    bool `db:"room"`
+	Waiting bool `db:"waiting"`
+	Spare   bool `db:"spare"`
+	Claimed bool `db:"claimed"`
+}
+
+// newcomerRoomSQL works out NewcomerRoom for conference $1 and type $2,
+// from the counts and the waiting list of every type: the people waiting
+// for a type take at most its free seats, and those of a type with no
+// capacity of its own any of the conference's.
+const newcomerRoomSQL = seatsAndLineCTEs + `
+	SELECT (c.capacity IS NULL OR c.taken < c.capacity) AND (k.capacity IS NULL OR k.taken < k.capacity) AS room,
+		EXISTS (SELECT FROM w) AS waiting,
+		(k.capacity IS NULL OR k.capacity - k.taken > k.waiting)
+		AND (c.capacity IS NULL OR c.capacity - c.taken > (SELECT coalesce(sum(t.claim), 0) FROM t)) AS spare,
+		(c.capacity IS NULL OR c.taken < c.capacity) AND EXISTS (SELECT FROM t WHERE t.claim > 0) AS claimed
+	FROM conferences c, t k WHERE c.id = $1 AND k.id = $2`
+
+// seatsAndLineCTEs are a conference's ($1) waiting list counted by type (w)
+// and its types (t) with their counts, how many wait for each, and how many
+// of the conference's seats those waiting could take (claim).
+const seatsAndLineCTEs = `WITH w AS (SELECT category_id, count(*) AS waiting FROM registrations
+		WHERE conference_id = $1 AND status = 'waitlisted' GROUP BY category_id),
+	t AS (SELECT k.id, k.capacity, k.taken, coalesce(w.waiting, 0) AS waiting,
+		CASE WHEN k.capacity IS NULL THEN coalesce(w.waiting, 0) ELSE least(coalesce(w.waiting, 0), greatest(k.capacity - k.taken, 0)) END AS claim
+		FROM categories k LEFT JOIN w ON w.category_id = k.id WHERE k.conference_id = $1)`
+
+func (s *Store) newcomerRoom(ctx context.Context, tx *sqlx.Tx, conferenceID, categoryID int64) (NewcomerRoom, error) {
+	var room NewcomerRoom
+	err := s.get(ctx, tx, &room, newcomerRoomSQL, conferenceID, categoryID)
+	return room, err
+}
+
+// NewcomerSeats is how many seats a new registration could take now: in
+// the conference (Conference) and by type id (ByType), -1 for no limit, 0
+// where every free seat is for those waiting. The register page says so.
+type NewcomerSeats struct {
+	Conference int
+	ByType     map[int64]int
+}
+
+// SeatsForNewcomers works out NewcomerSeats for a conference.
+func (s *Store) SeatsForNewcomers(ctx context.Context, conferenceID int64) (NewcomerSeats, error) {
+	var rows []struct {
+		ID         int64 `db:"id"`
+		Type       *int  `db:"type_seats"`
+		Conference *int  `db:"conference_seats"`
+	}
+	err := s.db.SelectContext(ctx, &rows, seatsAndLineCTEs+`
+		SELECT t.id, CASE WHEN t.capacity IS NULL THEN NULL ELSE greatest(t.capacity - t.taken - t.waiting, 0) END AS type_seats,
+			CASE WHEN c.capacity IS NULL THEN NULL ELSE greatest(c.capacity - c.taken - (SELECT coalesce(sum(claim), 0) FROM t), 0) END AS conference_seats
+		FROM t, conferences c WHERE c.id = $1`, conferenceID)
+	out := NewcomerSeats{Conference: -1, ByType: make(map[int64]int, len(rows))}
+	for _, r := range rows {
+		if r.Conference != nil {
+			out.Conference = *r.Conference
+		}
+		out.ByType[r.ID] = -1
+		if r.Type != nil {
+			out.ByType[r.ID] = *r.Type
+		}
+	}
+	return out, err
+}
+
+// fillSeatsFreeFor gives a conference's free seats to its waiting line,
+// after a newcomer found people waiting who could take them, on its own
+// time as fillSeatsAfter does. A first in line whose row is busy keeps their place and the seat
+// waits for them: the next newcomer moves the line on again.
+func (s *Store) fillSeatsFreeFor(ctx context.Context, conferenceID int64) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_ = s.InTx(ctx, func(tx *sqlx.Tx) error {
+		budget := newWaitBudget()
+		if err := s.lockSeats(ctx, tx, conferenceID); err != nil {
+			return err
+		}
+		_, err := s.promote(ctx, tx, conferenceID, true, budget)
+		return err
+	})
+}
+
 // holdSeats takes a seat in the category and the conference with
 // conditional updates in the registration's transaction, so concurrent
 // registrations never oversell. It reports false, holding nothing, when
 // either is full. Workshops are held one by one: a full workshop puts that
 // sign-up on the workshop's own waiting list, not the whole registration.
-// It is for someone moving off the waiting list, or whom staff seat; a new
-// registration holds seats with holdNewSeats.
+// A new registration holds seats with holdNewSeats.
 func (s *Store) holdSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (bool, error) {
-	return s.holdSeatsAs(ctx, tx, r, false)
-}
-
-// holdNewSeats is holdSeats for a new registration, which does not take a
-// seat someone waiting could take (lineFirst). That condition reads the
-// line as it was when its statement began, which may be before a
-// transaction it then waited for moved the line on; so when it is refused
-// while the seats it needs are free, it reads the line again, once.
-func (s *Store) holdNewSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (bool, error) {
-	held, err := s.holdSeatsAs(ctx, tx, r, true)
-	if held || err != nil {
-		return held, err
-	}
-	var room bool
-	if err := s.get(ctx, tx, &room, `SELECT (c.capacity IS NULL OR c.taken < c.capacity) AND (k.capacity IS NULL OR k.taken < k.capacity)
-		FROM conferences c, categories k WHERE c.id = $1 AND k.id = $2`, r.ConferenceID, r.CategoryID); err != nil || !room {
-		return false, err
-	}
-	return s.holdSeatsAs(ctx, tx, r, true)
-}
-
-func (s *Store) holdSeatsAs(ctx context.Context, tx *sqlx.Tx, r *Registration, newcomer bool) (bool, error) {
 	var sessionIDs []int64
 	if err := s.sel(ctx, tx, &sessionIDs, `SELECT session_id FROM registration_sessions WHERE registration_id = $1 ORDER BY session_id`, r.ID); err != nil {
 		return false, err
@@ -702,7 +823,7 @@ func (s *Store) holdSeatsAs(ctx context.Context, tx *sqlx.Tx, r *Registration, n
 	if _, err := s.exec(ctx, tx, `UPDATE registrations SET holds_seat = true, waitlist_rank = NULL WHERE id = $1`, r.ID); err != nil {
 		return false, err
 	}
-	held, err := s.takeCounters(ctx, tx, r, sessionIDs, newcomer)
+	held, err := s.takeCounters(ctx, tx, r, sessionIDs, false)
 	if err != nil {
 		return false, err
 	}
@@ -718,7 +839,7 @@ func (s *Store) holdSeatsAs(ctx context.Context, tx *sqlx.Tx, r *Registration, n
 // place in each workshop or on its waiting list. On false (the category or
 // the conference is full) the caller must undo the transaction or roll back
 // to a savepoint: a category seat may have been taken. A newcomer (a new
-// registration) is also refused a seat someone waiting could take.
+// registration) is also refused while anyone waits (seatTaking).
 //
 // Every registration updates the same category and conference rows, and
 // each waits for the one before to commit, so a registration comes here
@@ -760,38 +881,18 @@ func holdCounters(newcomer bool) string {
 // seatTaking is the two CTEs that take a seat in the category (its id the
 // parameter category) and then, when it had one, in the conference: each
 // returns its row's id when it took the seat. when adds to the category's
-// condition. A newcomer takes a seat only when nobody waiting could take
-// it (lineFirst).
+// condition. A newcomer takes a seat this way only while nobody waits:
+// otherwise the statement takes nothing, and the registration goes the way
+// of holdNewSeats, which reads the line with the counts locked.
 func seatTaking(category, conference, when string, newcomer bool) string {
 	if newcomer {
-		when += lineFirst(category, conference)
+		when += `
+		AND NOT EXISTS (SELECT FROM registrations w WHERE w.conference_id = ` + conference + ` AND w.status = 'waitlisted')`
 	}
 	return `category AS (
 		UPDATE categories SET taken = taken + 1 WHERE id = ` + category + when + seatCondition() + ` RETURNING id),
 	conference AS (
 		UPDATE conferences SET taken = taken + 1 WHERE id = ` + conference + seatCondition() + ` AND EXISTS (SELECT FROM category) RETURNING id)`
-}
-
-// lineFirst is the condition, in a newcomer's category update, that keeps a
-// free seat for the waiting line: nobody waits whose registration type has
-// room and who would take the same seat, being of the newcomer's type or
-// needing a seat of the conference's own capacity. Seats are free while
-// people wait when staff have raised a capacity (they give those seats by
-// hand), or for the moment a cancellation waits to give its seat to a first
-// in line whose row is busy; a new registration does not take them.
-//
-// The condition refers to nothing of the row being updated, so PostgreSQL
-// works it out once, as the statement begins, before the update waits for
-// the category's row (every registration of the type waits there for the
-// one before it), and not again once it has the row: in a registration
-// rush, how long each holds the category's and the conference's rows is
-// what sets the rate.
-func lineFirst(category, conference string) string {
-	return `
-		AND NOT EXISTS (SELECT FROM registrations w JOIN categories wk ON wk.id = w.category_id
-			JOIN conferences wc ON wc.id = w.conference_id
-			WHERE w.conference_id = ` + conference + ` AND w.status = 'waitlisted' AND (wk.capacity IS NULL OR wk.taken < wk.capacity)
-			AND (w.category_id = ` + category + ` OR wc.capacity IS NOT NULL))`
 }
 
 // releaseSeats gives back what holdSeats took, then lets the first in line
