@@ -2,7 +2,9 @@ package models_test
 
 import (
 	"context"
+	"log/slog"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -243,4 +245,119 @@ func TestRetireesRegisterWhileADelegateSeatFrees(t *testing.T) {
 		}
 		noSeatFreeForTheLine(t, s, conf.ID)
 	}
+}
+
+// pauseWaitlisting installs, in the test's scratch database only, a trigger
+// that makes a registration joining the waiting line (waitlist_rank set) wait
+// for advisory lock 4242 before it goes on. The test holds that lock on a
+// connection of its own until release. It only widens the moment between a
+// registration reading the seat counts and its commit; it changes no
+// decision the code makes.
+func pauseWaitlisting(t *testing.T, s *models.Store) (release func()) {
+	t.Helper()
+	s.DB().MustExec(`CREATE FUNCTION test_pause() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.waitlist_rank IS NOT NULL AND OLD.waitlist_rank IS NULL THEN
+				PERFORM pg_advisory_xact_lock_shared(4242);
+			END IF;
+			RETURN NEW;
+		END $$`)
+	s.DB().MustExec(`CREATE TRIGGER test_pause BEFORE UPDATE ON registrations FOR EACH ROW EXECUTE FUNCTION test_pause()`)
+	conn, err := s.DB().Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_lock(4242)`); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(4242)`)
+			conn.Close()
+		})
+	}
+}
+
+// TestAFullReadWhileASeatFrees: a conference of one seat is full. W
+// registers, finds it full and joins the line; before W commits, the seat
+// holder cancels, and that cancellation's promotion cannot see W yet. Once
+// committed, W moves the line on itself: W takes the seat rather than
+// leave it free while W waits. (Found by a review; the trigger only widens
+// the moment between W's reading the counts and its commit.)
+func TestAFullReadWhileASeatFrees(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
+	conf := publishedConference(t, s, "strand", "1", models.CategoryInput{Slug: "open", Name: "Open", Price: "0"})
+	a := fastActors(t, s, "strand", 2)
+	holder := registerNow(t, s, conf.Slug, "open", a[0])
+	if holder.Status != models.RegConfirmed {
+		t.Fatalf("fixture: holder %s", holder.Status)
+	}
+	release := pauseWaitlisting(t, s)
+	defer release()
+
+	w := make(chan models.Registration, 1)
+	go func() { w <- registerNow(t, s, conf.Slug, "open", a[1]) }()
+	waitForLockWaits(t, s, 1) // W read "full" and is about to join the line
+	if _, err := s.Cancel(ctx, holder.ID, staff); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	got := <-w
+	t.Logf("W is %s", got.Status)
+	s.RunJobsOnce(ctx, time.Now(), slog.New(slog.DiscardHandler), nil)
+	var taken int
+	s.DB().Get(&taken, `SELECT taken FROM conferences WHERE id = $1`, conf.ID)
+	t.Logf("after the jobs ran: %d of 1 seat taken, W %s", taken, regStatus(t, s, got.ID))
+	noSeatFreeForTheLine(t, s, conf.ID)
+}
+
+// TestAFullReadWhileACancellationCommits: the seat holder cancels, and the
+// cancellation is committing (held at its commit here, its promotion having
+// found nobody in line) when W registers and finds the conference full. W
+// joins the line and then waits for the cancellation's commit before
+// looking at the line again, so the freed seat is W's. (Found by a review.)
+func TestAFullReadWhileACancellationCommits(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	staff := models.Actor{User: models.User{ID: 1, IsStaff: true}}
+	conf := publishedConference(t, s, "strand-commit", "1", models.CategoryInput{Slug: "open", Name: "Open", Price: "0"})
+	a := fastActors(t, s, "strand-commit", 2)
+	holder := registerNow(t, s, conf.Slug, "open", a[0])
+	s.DB().MustExec(`CREATE FUNCTION test_pause_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.taken < OLD.taken THEN PERFORM pg_advisory_xact_lock_shared(4343); END IF;
+			RETURN NULL;
+		END $$`)
+	s.DB().MustExec(`CREATE CONSTRAINT TRIGGER test_pause_commit AFTER UPDATE ON conferences
+		DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_pause_commit()`)
+	conn, err := s.DB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.ExecContext(ctx, `SELECT pg_advisory_lock(4343)`)
+	cancelled := make(chan error, 1)
+	go func() { _, err := s.Cancel(ctx, holder.ID, staff); cancelled <- err }()
+	waitForLockWaits(t, s, 1) // the cancellation is committing
+	w := make(chan models.Registration, 1)
+	go func() { w <- registerNow(t, s, conf.Slug, "open", a[1]) }()
+	var got models.Registration
+	select {
+	case got = <-w:
+		t.Logf("W returned %s while the cancellation was still committing", got.Status)
+	case <-time.After(time.Second):
+		t.Logf("W waited for the cancellation's commit")
+	}
+	conn.ExecContext(ctx, `SELECT pg_advisory_unlock(4343)`)
+	if err := <-cancelled; err != nil {
+		t.Fatal(err)
+	}
+	if got.ID == 0 {
+		got = <-w
+	}
+	t.Logf("W is %s", regStatus(t, s, got.ID))
+	noSeatFreeForTheLine(t, s, conf.ID)
 }

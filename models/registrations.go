@@ -392,8 +392,9 @@ func (s *Store) Register(ctx context.Context, conf Conference, in RegistrationIn
 	// meanwhile, the transaction is undone and the registration starts over
 	// in line.
 	if conf.SeatsLeft() != 0 && cat.SeatsLeft() != 0 {
+		line := false
 		if len(sessions) == 0 {
-			err = s.registerAtOnce(ctx, &r, conf, cat, local, actor, details)
+			line, err = s.registerAtOnce(ctx, &r, conf, cat, local, actor, details)
 		} else {
 			err = s.InTx(ctx, func(tx *sqlx.Tx) error {
 				return s.registerSeated(ctx, tx, &r, conf, cat, local, actor, sessions, details)
@@ -414,6 +415,9 @@ func (s *Store) Register(ctx context.Context, conf Conference, in RegistrationIn
 			if r.DecidedBy != nil {
 				r.DecidedByName = &actor.User.Name
 			}
+			if line {
+				s.moveLineOn(ctx, conf.ID)
+			}
 			return r, nil
 		}
 		r = submitted
@@ -427,7 +431,10 @@ func (s *Store) Register(ctx context.Context, conf Conference, in RegistrationIn
 		if err != nil {
 			return err
 		}
-		moveLine = line
+		// Joining the line, the newcomer may have read the seats full
+		// while a cancellation was freeing one, whose promotion could not
+		// see them yet: the line is looked at again after the commit.
+		moveLine = line || !held
 		if held {
 			return s.evaluate(ctx, tx, &r, conf, cat, local, actor)
 		}
@@ -444,9 +451,7 @@ func (s *Store) Register(ctx context.Context, conf Conference, in RegistrationIn
 		return r, err
 	}
 	if moveLine {
-		// Seats are free and people wait who could take them: move the
-		// line on, as a cancellation would have, so they do not stay free.
-		s.fillSeatsFreeFor(ctx, conf.ID)
+		s.moveLineOn(ctx, conf.ID)
 	}
 	return s.Registration(ctx, r.ID)
 }
@@ -468,7 +473,7 @@ func (s *Store) registerSeated(ctx context.Context, tx *sqlx.Tx, r *Registration
 	if err := s.insertRegistration(ctx, tx, r, actor, sessions, details, steps...); err != nil {
 		return err
 	}
-	held, err := s.takeCounters(ctx, tx, r, sessions, true)
+	held, err := s.takeCounters(ctx, tx, r, sessions, newcomerAlone)
 	if err == nil && !held {
 		return errNoSeat
 	}
@@ -480,19 +485,19 @@ func (s *Store) registerSeated(ctx context.Context, tx *sqlx.Tx, r *Registration
 // conference's and category's counters, which every registration updates,
 // stay locked only while it commits, not also for a round trip to the app
 // and back to say COMMIT. When the seats are gone it undoes all of itself
-// and reports errNoSeat.
+// and reports errNoSeat. line says people waiting could take a free seat.
 func (s *Store) registerAtOnce(ctx context.Context, r *Registration, conf Conference, cat Category, local Local,
-	actor Actor, details map[string]any) error {
+	actor Actor, details map[string]any) (line bool, err error) {
 	steps, err := s.seated(ctx, s.db, r, conf, cat, local, actor)
 	if err != nil {
-		return err
+		return false, err
 	}
-	err = s.storeRegistration(ctx, nil, registerAtOnceSQL(), r, actor, details, steps...)
+	line, err = s.storeRegistration(ctx, nil, registerAtOnceSQL(), r, actor, details, steps...)
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) && pqErr.Code == noSeatCode {
-		return errNoSeat
+		return false, errNoSeat
 	}
-	return err
+	return line, err
 }
 
 // noSeatCode is the SQLSTATE of convene_no_seat() (migration 00008).
@@ -516,11 +521,24 @@ func (s *Store) seated(ctx context.Context, q sqlx.QueryerContext, r *Registrati
 // when the registration was stored: the category's, then the conference's
 // (the order every seat-taking statement locks them in). When either is
 // full, convene_no_seat() fails the statement, and with it the insert.
+//
+// It takes a seat only when more are free than the people waiting could
+// take (newcomerCounted), and says (line) whether people waiting could take
+// a free seat: the caller then moves the line on.
 func registerAtOnceSQL() string {
 	return registrationInsertCTEs + `,
-	` + seatTaking("$2", "$1", ` AND EXISTS (SELECT FROM reg)`, true) + `
-	SELECT id AS entity_id, created_at FROM reg
+	` + seatTaking("$2", "$1", ` AND EXISTS (SELECT FROM reg)`, newcomerCounted) + `
+	SELECT id AS entity_id, created_at, ` + lineCanMove("$1") + ` AS line FROM reg
 	WHERE CASE WHEN EXISTS (SELECT FROM conference) THEN true ELSE convene_no_seat() END`
+}
+
+// lineCanMove is SQL for whether someone on a conference's waiting list
+// could take a free seat: their type and the conference have room.
+func lineCanMove(conference string) string {
+	return `EXISTS (SELECT FROM categories wk JOIN conferences wc ON wc.id = wk.conference_id
+		WHERE wk.conference_id = ` + conference + ` AND (wk.capacity IS NULL OR wk.taken < wk.capacity)
+		AND (wc.capacity IS NULL OR wc.taken < wc.capacity)
+		AND EXISTS (SELECT FROM registrations w WHERE w.category_id = wk.id AND w.status = 'waitlisted'))`
 }
 
 // insertRegistration stores a submitted registration, its audit entry and
@@ -530,7 +548,7 @@ func registerAtOnceSQL() string {
 // then updated, which in a registration rush is an update of every index
 // of the table saved.
 func (s *Store) insertRegistration(ctx context.Context, tx *sqlx.Tx, r *Registration, actor Actor, sessions []int64, details map[string]any, steps ...step) error {
-	if err := s.storeRegistration(ctx, tx, registrationInsert, r, actor, details, steps...); err != nil {
+	if _, err := s.storeRegistration(ctx, tx, registrationInsert, r, actor, details, steps...); err != nil {
 		return err
 	}
 	for _, sid := range sessions {
@@ -543,24 +561,25 @@ func (s *Store) insertRegistration(ctx context.Context, tx *sqlx.Tx, r *Registra
 
 // storeRegistration runs query, registrationInsert or a statement built on
 // it, for r moved on by steps, in tx or (nil) in a transaction of its own.
-func (s *Store) storeRegistration(ctx context.Context, tx *sqlx.Tx, query string, r *Registration, actor Actor, details map[string]any, steps ...step) error {
+func (s *Store) storeRegistration(ctx context.Context, tx *sqlx.Tx, query string, r *Registration, actor Actor, details map[string]any, steps ...step) (line bool, err error) {
 	args := r.VerifyArgs
 	if args == nil {
 		args = pq.StringArray{}
 	}
 	b, err := json.Marshal(details)
 	if err != nil {
-		return err
+		return false, err
 	}
 	status, actions, moves, err := plan(RegSubmitted, steps)
 	if err != nil {
-		return err
+		return false, err
 	}
 	actions = append([]string{"registration_submitted"}, actions...)
 	moves = append([]string{string(b)}, moves...)
 	var stored struct {
 		ID        int64     `db:"entity_id"`
 		CreatedAt time.Time `db:"created_at"`
+		Line      bool      `db:"line"`
 	}
 	err = s.get(ctx, tx, &stored, query,
 		r.ConferenceID, r.CategoryID, r.UserID, r.CreatedBy, r.CreatedAs, r.FirstName, r.LastName, r.Email, r.Phone,
@@ -569,14 +588,14 @@ func (s *Store) storeRegistration(ctx context.Context, tx *sqlx.Tx, query string
 		r.Verification, args, r.RosterEntryID, r.DecidedBy, r.DecidedAt, r.ApprovedAt, r.PaymentDueAt, r.HoldsSeat,
 		auditActor(actor.User.ID), pq.Array(actions), pq.Array(moves), status)
 	if isUniqueViolation(err, "") {
-		return ErrDuplicate
+		return false, ErrDuplicate
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	// updated_at too is the transaction's start, whatever moves follow.
 	r.ID, r.CreatedAt, r.UpdatedAt, r.Status = stored.ID, stored.CreatedAt, stored.CreatedAt, status
-	return nil
+	return stored.Line, nil
 }
 
 // registrationInsert stores a registration with status $34 and its audit
@@ -673,74 +692,20 @@ func seatCondition() string {
 	return ""
 }
 
-// holdNewSeats is holdSeats for a new registration, which does not take a
-// seat someone waiting could take. Seats are free while people wait after
-// staff raise a capacity (they give those seats by hand), or while a seat
-// freed by a cancellation waits for a first in line whose row is busy.
-//
-// It reads the seat counts and the line (newcomerRoomSQL). When the type
-// or the conference is full, the newcomer joins the line, as ever. When
-// nobody waits, it takes a seat with the conditional updates. When seats
-// are free and people wait, it first locks the type's and the conference's
-// counts (whoever moves the line on holds them: a cancellation, a staff
-// promotion, another newcomer) and reads again: it takes a seat only when
-// more are free than the people waiting could take; otherwise it joins
-// the line. Either way, when people waiting could take a free seat (line
-// true), the caller moves the line on once it has committed.
+// holdNewSeats is holdSeats for a new registration, which takes a seat
+// only when more are free than the people waiting could take
+// (newcomerCounted). Seats are free while people wait after staff raise a
+// capacity (they give those seats by hand), or while a seat freed by a
+// cancellation waits for a first in line whose row is busy. line is true
+// when people waiting could take a free seat now: the caller then moves
+// the line on once it has committed, as it does after joining the line.
 func (s *Store) holdNewSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (held, line bool, err error) {
-	room, err := s.newcomerRoom(ctx, tx, r.ConferenceID, r.CategoryID)
-	if err != nil || !room.Room {
-		return false, false, err
-	}
-	if !room.Waiting {
-		held, err := s.holdSeats(ctx, tx, r)
+	if held, err = s.holdSeatsFor(ctx, tx, r, newcomerCounted); err != nil || !held {
 		return held, false, err
 	}
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT line_check`); err != nil {
-		return false, false, err
-	}
-	if _, err := tx.ExecContext(ctx, `SELECT FROM categories WHERE id = $1 FOR NO KEY UPDATE`, r.CategoryID); err != nil {
-		return false, false, err
-	}
-	if _, err := tx.ExecContext(ctx, `SELECT FROM conferences WHERE id = $1 FOR NO KEY UPDATE`, r.ConferenceID); err != nil {
-		return false, false, err
-	}
-	if room, err = s.newcomerRoom(ctx, tx, r.ConferenceID, r.CategoryID); err != nil {
-		return false, false, err
-	}
-	if room.Spare {
-		held, err := s.holdSeats(ctx, tx, r)
-		return held, room.Claimed, err
-	}
-	// The counts' locks go with the savepoint: the line is joined, and
-	// moved on, without them.
-	_, err = tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT line_check`)
-	return false, room.Claimed, err
+	err = s.get(ctx, tx, &line, `SELECT `+lineCanMove("$1"), r.ConferenceID)
+	return held, line, err
 }
-
-// NewcomerRoom is what a new registration of one type finds: a seat free
-// in the type and the conference (Room), people on the conference's
-// waiting list (Waiting), and a seat free beyond those the people waiting
-// could take (Spare), which only then is the newcomer's; and whether some
-// of those waiting could take a free seat now (Claimed).
-type NewcomerRoom struct {
-	Room    bool `db:"room"`
-	Waiting bool `db:"waiting"`
-	Spare   bool `db:"spare"`
-	Claimed bool `db:"claimed"`
-}
-
-// newcomerRoomSQL works out NewcomerRoom for conference $1 and type $2,
-// from the counts and the waiting list of every type: the people waiting
-// for a type take at most its free seats, and those of a type with no
-// capacity of its own any of the conference's.
-const newcomerRoomSQL = seatsAndLineCTEs + `
-	SELECT (c.capacity IS NULL OR c.taken < c.capacity) AND (k.capacity IS NULL OR k.taken < k.capacity) AS room,
-		EXISTS (SELECT FROM w) AS waiting,
-		(k.capacity IS NULL OR k.capacity - k.taken > k.waiting)
-		AND (c.capacity IS NULL OR c.capacity - c.taken > (SELECT coalesce(sum(t.claim), 0) FROM t)) AS spare,
-		(c.capacity IS NULL OR c.taken < c.capacity) AND EXISTS (SELECT FROM t WHERE t.claim > 0) AS claimed
-	FROM conferences c, t k WHERE c.id = $1 AND k.id = $2`
 
 // seatsAndLineCTEs are a conference's ($1) waiting list counted by type (w)
 // and its types (t) with their counts, how many wait for each, and how many
@@ -750,12 +715,6 @@ const seatsAndLineCTEs = `WITH w AS (SELECT category_id, count(*) AS waiting FRO
 	t AS (SELECT k.id, k.capacity, k.taken, coalesce(w.waiting, 0) AS waiting,
 		CASE WHEN k.capacity IS NULL THEN coalesce(w.waiting, 0) ELSE least(coalesce(w.waiting, 0), greatest(k.capacity - k.taken, 0)) END AS claim
 		FROM categories k LEFT JOIN w ON w.category_id = k.id WHERE k.conference_id = $1)`
-
-func (s *Store) newcomerRoom(ctx context.Context, tx *sqlx.Tx, conferenceID, categoryID int64) (NewcomerRoom, error) {
-	var room NewcomerRoom
-	err := s.get(ctx, tx, &room, newcomerRoomSQL, conferenceID, categoryID)
-	return room, err
-}
 
 // NewcomerSeats is how many seats a new registration could take now: in
 // the conference (Conference) and by type id (ByType), -1 for no limit, 0
@@ -789,19 +748,44 @@ func (s *Store) SeatsForNewcomers(ctx context.Context, conferenceID int64) (Newc
 	return out, err
 }
 
-// fillSeatsFreeFor gives a conference's free seats to its waiting line,
-// after a newcomer found people waiting who could take them, on its own
-// time as fillSeatsAfter does. A first in line whose row is busy keeps their place and the seat
-// waits for them: the next newcomer moves the line on again.
-func (s *Store) fillSeatsFreeFor(ctx context.Context, conferenceID int64) {
+// moveLineOn gives a conference's free seats to its waiting line after a
+// newcomer committed behind it, or found people waiting who could take a
+// free seat, so that no seat stays free while they wait. It costs little
+// when there is nothing to do, and never makes the newcomer wait for a
+// busy row:
+//   - it first waits for any transaction changing the conference's seat
+//     counts to end (a cancellation committing), so what it reads next
+//     includes what that freed;
+//   - nobody waiting whose type and the conference have room: done;
+//   - the first of them busy (their row locked): the seat waits for them,
+//     as for a cancellation's; whoever frees them, or the next newcomer,
+//     moves the line on;
+//   - otherwise it promotes, as a cancellation does, with no time to wait
+//     for rows.
+//
+// It runs on its own time (10 s), as fillSeatsAfter does.
+func (s *Store) moveLineOn(ctx context.Context, conferenceID int64) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	if _, err := s.exec(ctx, nil, `SELECT FROM conferences WHERE id = $1 FOR NO KEY UPDATE`, conferenceID); err != nil {
+		return
+	}
+	var first []int64
+	if err := s.sel(ctx, nil, &first, `SELECT r.id FROM registrations r JOIN categories k ON k.id = r.category_id
+		JOIN conferences c ON c.id = r.conference_id
+		WHERE r.conference_id = $1 AND r.status = 'waitlisted' AND (c.capacity IS NULL OR c.taken < c.capacity)
+		AND (k.capacity IS NULL OR k.taken < k.capacity) ORDER BY r.waitlist_rank, r.id LIMIT 1`, conferenceID); err != nil || len(first) == 0 {
+		return
+	}
+	var free []int64
+	if err := s.sel(ctx, nil, &free, `SELECT id FROM registrations WHERE id = $1 FOR UPDATE SKIP LOCKED`, first[0]); err != nil || len(free) == 0 {
+		return
+	}
 	_ = s.InTx(ctx, func(tx *sqlx.Tx) error {
-		budget := newWaitBudget()
 		if err := s.lockSeats(ctx, tx, conferenceID); err != nil {
 			return err
 		}
-		_, err := s.promote(ctx, tx, conferenceID, true, budget)
+		_, err := s.promote(ctx, tx, conferenceID, true, &waitBudget{})
 		return err
 	})
 }
@@ -813,6 +797,10 @@ func (s *Store) fillSeatsFreeFor(ctx context.Context, conferenceID int64) {
 // sign-up on the workshop's own waiting list, not the whole registration.
 // A new registration holds seats with holdNewSeats.
 func (s *Store) holdSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (bool, error) {
+	return s.holdSeatsFor(ctx, tx, r, fromLine)
+}
+
+func (s *Store) holdSeatsFor(ctx context.Context, tx *sqlx.Tx, r *Registration, who seatTaker) (bool, error) {
 	var sessionIDs []int64
 	if err := s.sel(ctx, tx, &sessionIDs, `SELECT session_id FROM registration_sessions WHERE registration_id = $1 ORDER BY session_id`, r.ID); err != nil {
 		return false, err
@@ -823,7 +811,7 @@ func (s *Store) holdSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (bo
 	if _, err := s.exec(ctx, tx, `UPDATE registrations SET holds_seat = true, waitlist_rank = NULL WHERE id = $1`, r.ID); err != nil {
 		return false, err
 	}
-	held, err := s.takeCounters(ctx, tx, r, sessionIDs, false)
+	held, err := s.takeCounters(ctx, tx, r, sessionIDs, who)
 	if err != nil {
 		return false, err
 	}
@@ -839,7 +827,7 @@ func (s *Store) holdSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (bo
 // place in each workshop or on its waiting list. On false (the category or
 // the conference is full) the caller must undo the transaction or roll back
 // to a savepoint: a category seat may have been taken. A newcomer (a new
-// registration) is also refused while anyone waits (seatTaking).
+// registration) is also refused a seat the line could take (seatTaking).
 //
 // Every registration updates the same category and conference rows, and
 // each waits for the one before to commit, so a registration comes here
@@ -848,9 +836,9 @@ func (s *Store) holdSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (bo
 // result, so the category row is always locked first, as in releaseSeats;
 // the workshops' rows come after both, also as there, so no two
 // transactions take the same rows in opposite orders.
-func (s *Store) takeCounters(ctx context.Context, tx *sqlx.Tx, r *Registration, sessionIDs []int64, newcomer bool) (bool, error) {
+func (s *Store) takeCounters(ctx context.Context, tx *sqlx.Tx, r *Registration, sessionIDs []int64, who seatTaker) (bool, error) {
 	var held bool
-	if err := s.get(ctx, tx, &held, holdCounters(newcomer), r.CategoryID, r.ConferenceID); err != nil {
+	if err := s.get(ctx, tx, &held, holdCounters(who), r.CategoryID, r.ConferenceID); err != nil {
 		return false, err
 	}
 	if !held {
@@ -873,26 +861,72 @@ func (s *Store) takeCounters(ctx context.Context, tx *sqlx.Tx, r *Registration, 
 }
 
 // holdCounters is takeCounters' statement: $1 the category, $2 the conference.
-func holdCounters(newcomer bool) string {
-	return `WITH ` + seatTaking("$1", "$2", "", newcomer) + `
+func holdCounters(who seatTaker) string {
+	return `WITH ` + seatTaking("$1", "$2", "", who) + `
 	SELECT EXISTS (SELECT FROM category) AND EXISTS (SELECT FROM conference)`
 }
+
+// Who takes a seat, for seatTaking's conditions.
+type seatTaker int
+
+const (
+	// fromLine is someone moving off the waiting list, or whom staff seat:
+	// only the capacities count.
+	fromLine seatTaker = iota
+	// newcomerAlone is a new registration's one-statement way: it takes
+	// a seat only while nobody waits whose type has room (people waiting
+	// for a full type cannot take it), and otherwise takes nothing and
+	// goes on as newcomerCounted.
+	newcomerAlone
+	// newcomerCounted is a new registration that takes a seat only when
+	// more are free than the people waiting could take (lineClaims).
+	newcomerCounted
+)
 
 // seatTaking is the two CTEs that take a seat in the category (its id the
 // parameter category) and then, when it had one, in the conference: each
 // returns its row's id when it took the seat. when adds to the category's
-// condition. A newcomer takes a seat this way only while nobody waits:
-// otherwise the statement takes nothing, and the registration goes the way
-// of holdNewSeats, which reads the line with the counts locked.
-func seatTaking(category, conference, when string, newcomer bool) string {
-	if newcomer {
+// condition; who adds the line's (seatTaker).
+//
+// The line's conditions read the waiting list as the statement began,
+// before it waits for the rows it updates, and the rows' counts as they
+// are once it has them: of two newcomers racing for the last seat beyond
+// the line's, the second sees the first's. The waiting list itself changes
+// only in transactions that hold the counts (a cancellation, a promotion,
+// a newcomer joining the line).
+func seatTaking(category, conference, when string, who seatTaker) string {
+	conf := ""
+	switch who {
+	case newcomerAlone:
 		when += `
-		AND NOT EXISTS (SELECT FROM registrations w WHERE w.conference_id = ` + conference + ` AND w.status = 'waitlisted')`
+		AND NOT EXISTS (SELECT FROM categories wk WHERE wk.conference_id = ` + conference + `
+			AND (wk.capacity IS NULL OR wk.taken < wk.capacity)
+			AND EXISTS (SELECT FROM registrations w WHERE w.category_id = wk.id AND w.status = 'waitlisted'))`
+	case newcomerCounted:
+		if seatGuard { // the guard's control run takes no seat's condition
+			when += `
+		AND (capacity IS NULL OR taken + (SELECT count(*) FROM registrations w
+			WHERE w.category_id = ` + category + ` AND w.status = 'waitlisted') < capacity)`
+			conf = `
+		AND (capacity IS NULL OR taken + (` + lineClaims(conference) + `) < capacity)`
+		}
 	}
 	return `category AS (
 		UPDATE categories SET taken = taken + 1 WHERE id = ` + category + when + seatCondition() + ` RETURNING id),
 	conference AS (
-		UPDATE conferences SET taken = taken + 1 WHERE id = ` + conference + seatCondition() + ` AND EXISTS (SELECT FROM category) RETURNING id)`
+		UPDATE conferences SET taken = taken + 1 WHERE id = ` + conference + seatCondition() + ` AND EXISTS (SELECT FROM category)` + conf + ` RETURNING id)`
+}
+
+// lineClaims is SQL for how many of a conference's free seats the people
+// on its waiting list could take: those waiting for a type take at most
+// its free seats, and those of a type with no capacity of its own any.
+//
+// Full types are passed over without counting their lines, which may be
+// long (registrations_waitlist_type_idx counts the others).
+func lineClaims(conference string) string {
+	return `SELECT coalesce(sum(CASE WHEN wk.capacity IS NULL THEN w.n ELSE least(w.n, wk.capacity - wk.taken) END), 0)
+			FROM categories wk, LATERAL (SELECT count(*) AS n FROM registrations w WHERE w.category_id = wk.id AND w.status = 'waitlisted') w
+			WHERE wk.conference_id = ` + conference + ` AND (wk.capacity IS NULL OR wk.taken < wk.capacity)`
 }
 
 // releaseSeats gives back what holdSeats took, then lets the first in line
