@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"convene/models"
 	"convene/pdf"
@@ -53,7 +54,7 @@ func (a *App) staffPaymentsCSV(c *gin.Context) {
 	loc := conf.Location()
 	header := []string{"payment_id", "receipt", zoned("created_at", loc), zoned("paid_at", loc), "registration_id", "first_name", "last_name",
 		"local", "local_name", "category", "method", "status", "amount", "currency", "refunded", "to_refund",
-		"reference", "stripe_payment_intent", "recorded_by"}
+		"reference", "stripe_payment_intent", "recorded_by", "local_paid_on", "local_paid_reference", "local_paid_recorded_by"}
 	rows := make([][]string, 0, len(ps))
 	for _, p := range ps {
 		receipt := ""
@@ -64,7 +65,7 @@ func (a *App) staffPaymentsCSV(c *gin.Context) {
 			strconv.FormatInt(p.RegistrationID, 10), p.FirstName, p.LastName, deref(p.LocalNumber), deref(p.LocalName),
 			p.CategoryName, p.Method, p.Status, models.FormatMoney(p.AmountCents), strings.ToUpper(p.Currency),
 			models.FormatMoney(p.RefundedCents), models.FormatMoney(p.OwedBack()), p.Reference,
-			deref(p.StripePaymentIntentID), deref(p.RecordedByName)})
+			deref(p.StripePaymentIntentID), deref(p.RecordedByName), day(p.ReceivedOn), p.ReceivedReference, deref(p.ReceivedByName)})
 	}
 	a.sendConferenceCSV(c, conf, "payments", header, rows)
 }
@@ -156,18 +157,15 @@ func (a *App) statementCSV(c *gin.Context) {
 			// The day as the conference's staff and the local count it.
 			billed = l.PaidAt.In(l.ConferenceLocation()).Format("2006-01-02")
 		}
-		received := ""
-		if l.ReceivedOn != nil {
-			received = l.ReceivedOn.Format("2006-01-02")
-		}
 		rows = append(rows, []string{l.ConferenceSlug, strconv.FormatInt(l.RegistrationID, 10), l.LastName, l.FirstName, l.CategoryName,
-			models.FormatMoney(l.AmountCents), strings.ToUpper(l.Currency), l.Status, billed, l.ReceiptNumber(), received, l.ReceivedReference})
+			models.FormatMoney(l.AmountCents), strings.ToUpper(l.Currency), l.Status, billed, l.ReceiptNumber(), day(l.ReceivedOn), l.ReceivedReference,
+			models.FormatMoney(l.RefundedCents), models.FormatMoney(l.OwedBack())})
 	}
 	name := "local-" + v.Local.Number + "-statement.csv"
 	if v.Conference != nil {
 		name = "local-" + v.Local.Number + "-" + v.Conference.Slug + "-statement.csv"
 	}
-	sendCSV(c, name, []string{"conference", "registration_id", "last_name", "first_name", "category", "amount", "currency", "status", "billed_at", "receipt", "paid_on", "paid_reference"}, rows)
+	sendCSV(c, name, []string{"conference", "registration_id", "last_name", "first_name", "category", "amount", "currency", "status", "billed_at", "receipt", "paid_on", "paid_reference", "paid_back", "to_pay_back"}, rows)
 }
 
 // receiptView is one payment's receipt.
@@ -394,4 +392,12 @@ func (a *App) apiReceiveInvoices(c *gin.Context) {
 			"received_reference": p.ReceivedReference})
 	}
 	c.JSON(http.StatusOK, gin.H{"received": out})
+}
+
+// day is a date column's day, YYYY-MM-DD, or empty.
+func day(d *time.Time) string {
+	if d == nil {
+		return ""
+	}
+	return d.Format("2006-01-02")
 }

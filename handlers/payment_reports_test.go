@@ -95,7 +95,7 @@ func TestStaffPaymentsCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantHeader := "payment_id,receipt,created_at (America/Los_Angeles),paid_at (America/Los_Angeles),registration_id,first_name,last_name,local,local_name,category," +
-		"method,status,amount,currency,refunded,to_refund,reference,stripe_payment_intent,recorded_by"
+		"method,status,amount,currency,refunded,to_refund,reference,stripe_payment_intent,recorded_by,local_paid_on,local_paid_reference,local_paid_recorded_by"
 	if got := strings.Join(rows[0], ","); got != wantHeader {
 		t.Fatalf("header\n got %s\nwant %s", got, wantHeader)
 	}

@@ -355,7 +355,8 @@ func (a *App) paymentJSON(p models.Payment) gin.H {
 		"amount_cents": p.AmountCents, "currency": p.Currency, "refunded_cents": p.RefundedCents,
 		"refund_owed_cents": p.OwedBack(), "reference": p.Reference, "local": p.LocalNumber,
 		"stripe_session_id": p.StripeSessionID, "stripe_payment_intent_id": p.StripePaymentIntentID,
-		"paid_at": p.PaidAt, "created_at": p.CreatedAt, "receipt_url": receipt}
+		"paid_at": p.PaidAt, "created_at": p.CreatedAt, "receipt_url": receipt,
+		"local_paid_on": p.ReceivedOn, "local_paid_reference": p.ReceivedReference}
 }
 
 // sendRefunds asks Stripe for each refund and records its answer. A refund

@@ -916,7 +916,13 @@ func TestStaffRecordALocalsPaymentOfItsInvoices(t *testing.T) {
 	mustContain(t, st.body, `name="payment" value="`+invoices[0]+`"`, "Record as paid", "<strong>$450</strong>")
 	mustNotContain(t, own.get("/officer/locals/4121/statement").body, `name="payment"`)
 
-	paidOn := w.ta.Now().AddDate(0, 0, -1)
+	pal, err := w.ta.Store.ConferenceBySlug(context.Background(), "pal", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Today where the conference is: not before the invoices were made, nor
+	// after today.
+	paidOn := w.ta.Now().In(pal.Location())
 	paidDay := handlers.FormatDay(paidOn, "en")
 	form := url.Values{"payment": {invoices[0], invoices[1]}, "reference": {"check 20417"}, "received_on": {paidOn.Format("2006-01-02")}, "conference": {"pal"}}
 	if r := own.post("/staff/locals/4121/invoices/received", form); r.Code != http.StatusForbidden {
@@ -968,4 +974,10 @@ func TestStaffRecordALocalsPaymentOfItsInvoices(t *testing.T) {
 
 	// Ana cancels in time: the local's money goes back to the local.
 	mustContain(t, w.ana.get(w.path+"/cancel").body, "Local 4121 paid $150 for this registration; conference staff pay it back to the local.")
+	if r := w.ana.post(w.path+"/cancel", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("cancel: %d %s", r.Code, r.body)
+	}
+	mustContain(t, own.get("/officer/locals/4121/statement").body, "$150 to pay back to the local")
+	csvBody := staff.get("/staff/conferences/pal/payments.csv").body
+	mustContain(t, csvBody, paidOn.Format("2006-01-02")+",check 20417,Test treasurer@example.org")
 }

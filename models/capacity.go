@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -151,27 +153,89 @@ func (s *Store) runJobs(ctx context.Context, now time.Time, log *slog.Logger, ch
 	}
 }
 
-// leftCheckouts lists, up to 100, the registrations cancelled or denied
-// whose Stripe checkout session is still open: closing it when they were
-// cancelled failed (the provider did not answer, or the app stopped first).
-// Sessions older than Stripe's 24 hours have closed by themselves.
+// leftCheckouts lists the registrations cancelled or denied whose Stripe
+// checkout session is still open: closing it when they were cancelled
+// failed (the provider did not answer, or the app stopped first). Sessions
+// older than Stripe's 24 hours have closed by themselves.
 const leftCheckouts = `SELECT DISTINCT p.registration_id FROM payments p JOIN registrations r ON r.id = p.registration_id
 	WHERE p.method = 'stripe' AND p.status = 'pending' AND p.stripe_session_id IS NOT NULL
 	AND r.status IN ('cancelled', 'denied') AND p.created_at > $1::timestamptz - interval '24 hours'
-	ORDER BY p.registration_id LIMIT 100`
+	ORDER BY p.registration_id LIMIT 5000`
+
+// leftCheckoutsPerRound is the most registrations one round asks the
+// provider about.
+const leftCheckoutsPerRound = 100
 
 // closeLeftCheckouts tries again to close the checkout sessions a
 // cancellation could not, so a member is not left a page on which to pay
 // for a registration that is gone. Closing one twice (another process's
 // round, or a cancellation's own close at the same moment) does no harm:
-// the provider says it is closed, and the payment is marked once.
+// the provider says it is closed, and the payment is marked once. One that
+// still will not close (a session paid whose webhook has not come) is
+// tried again later and later, up to hourly, so it does not keep others
+// from their turn.
 func (s *Store) closeLeftCheckouts(ctx context.Context, now time.Time, checkouts CheckoutExpirer) error {
 	var ids []int64
 	if err := s.db.SelectContext(ctx, &ids, leftCheckouts, now); err != nil {
 		return err
 	}
-	_, err := s.CloseCheckouts(ctx, checkouts, System, ids...)
-	return err
+	var errs []error
+	for _, id := range s.leftOpen.due(ids, now, leftCheckoutsPerRound) {
+		_, err := s.CloseCheckouts(ctx, checkouts, System, id)
+		s.leftOpen.tried(id, now, err == nil)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// retryBackoff remembers, by registration, the failed attempts at
+// something retried each round, and when to try each again.
+type retryBackoff struct {
+	mu    sync.Mutex
+	fails map[int64]int
+	next  map[int64]time.Time
+}
+
+// due returns up to n of ids whose turn it is at now, those tried least
+// first, and forgets those no longer listed.
+func (b *retryBackoff) due(ids []int64, now time.Time, n int) []int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	listed := make(map[int64]bool, len(ids))
+	var out []int64
+	for _, id := range ids {
+		listed[id] = true
+		if !now.Before(b.next[id]) {
+			out = append(out, id)
+		}
+	}
+	for id := range b.next {
+		if !listed[id] {
+			delete(b.next, id)
+			delete(b.fails, id)
+		}
+	}
+	slices.SortStableFunc(out, func(x, y int64) int { return b.fails[x] - b.fails[y] })
+	return out[:min(n, len(out))]
+}
+
+// tried records an attempt: after k failures in a row the next is 2^k
+// minutes on, at most an hour.
+func (b *retryBackoff) tried(id int64, now time.Time, ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.fails == nil {
+		b.fails, b.next = map[int64]int{}, map[int64]time.Time{}
+	}
+	if ok {
+		delete(b.fails, id)
+		delete(b.next, id)
+		return
+	}
+	b.fails[id]++
+	b.next[id] = now.Add(min(time.Minute<<min(b.fails[id], 6), time.Hour))
 }
 
 // Waitlist lists a conference's waiting list in order.

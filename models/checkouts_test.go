@@ -288,3 +288,59 @@ func TestTheAppStoppingMidRoundStillClosesCheckouts(t *testing.T) {
 		t.Errorf("B's registration is %s; the stopped round should have left it for the next", got)
 	}
 }
+
+// stuckExpirer refuses to close some sessions, as Stripe refuses one that
+// was paid, and closes the others.
+type stuckExpirer struct {
+	fakeExpirer
+	stuck map[string]bool
+}
+
+func (e *stuckExpirer) ExpireCheckout(ctx context.Context, sessionID string) error {
+	e.fakeExpirer.ExpireCheckout(ctx, sessionID)
+	if e.stuck[sessionID] {
+		return errors.New("checkout is complete")
+	}
+	return nil
+}
+
+// TestSessionsThatWillNotCloseDoNotStarveTheRetry: 120 cancelled
+// registrations have sessions Stripe will not close, more than one round
+// asks about; a later cancellation's session left open is still closed
+// within a few rounds, and the stuck ones are asked about less and less.
+func TestSessionsThatWillNotCloseDoNotStarveTheRetry(t *testing.T) {
+	t.Parallel()
+	f := newRegFixture(t)
+	ctx := context.Background()
+	r := f.awaitingPayment(t, f.member, "Cortés", "1002")
+	f.checkout(t, r, f.member, "cs_stuck_0")
+	exp := &stuckExpirer{stuck: map[string]bool{"cs_stuck_0": true}}
+	// 119 more cancelled registrations with a pending session each, made
+	// directly: their lives before do not matter here.
+	f.s.DB().MustExec(`INSERT INTO registrations (conference_id, category_id, created_as, status, first_name, last_name, email, ticket_token)
+		SELECT conference_id, category_id, 'staff', 'cancelled', 'Stuck', 'Member ' || n, 'stuck' || n || '@example.org', 'STUCKTOKEN' || n
+		FROM registrations, generate_series(1, 119) AS n WHERE id = $1`, r.ID)
+	f.s.DB().MustExec(`INSERT INTO payments (registration_id, method, status, amount_cents, currency, stripe_session_id)
+		SELECT id, 'stripe', 'pending', 15000, 'usd', 'cs_stuck_' || substr(last_name, 8) FROM registrations WHERE first_name = 'Stuck'`)
+	for i := 1; i < 120; i++ {
+		exp.stuck[fmt.Sprintf("cs_stuck_%d", i)] = true
+	}
+	if _, err := f.s.Cancel(ctx, r.ID, f.member); err != nil {
+		t.Fatal(err)
+	}
+	late := f.awaitingPayment(t, f.member2, "Reyes", "1004")
+	open := f.checkout(t, late, f.member2, "cs_left_open")
+	if _, err := f.s.Cancel(ctx, late.ID, f.member2); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for round := range 3 {
+		f.s.RunJobsOnce(ctx, now.Add(time.Duration(round)*time.Minute), slog.New(slog.DiscardHandler), exp)
+	}
+	if p, _ := f.s.Payment(ctx, open.ID); p.Status != models.PayExpired {
+		t.Errorf("the session left open is %s after three rounds, want expired", p.Status)
+	}
+	if n := len(exp.asked()); n > 300 {
+		t.Errorf("%d requests to Stripe in three rounds: the stuck sessions are asked about every round", n)
+	}
+}

@@ -50,12 +50,9 @@ func (s *Store) ReceiveInvoices(ctx context.Context, localID int64, paymentIDs [
 	var on *time.Time
 	if d := strings.TrimSpace(in.ReceivedOn); d != "" {
 		t, err := time.Parse("2006-01-02", d)
-		switch {
-		case err != nil:
+		if err != nil || t.Year() < 2000 {
 			p.Add("received_on", "Enter the day the money came, like 2026-11-20.")
-		case t.After(now.AddDate(0, 0, 1)):
-			p.Add("received_on", "The day the money came cannot be in the future.")
-		default:
+		} else {
 			on = &t
 		}
 	}
@@ -66,15 +63,16 @@ func (s *Store) ReceiveInvoices(ctx context.Context, localID int64, paymentIDs [
 	err := s.InTx(ctx, func(tx *sqlx.Tx) error {
 		received = nil
 		var rows []struct {
-			ID             int64  `db:"id"`
-			RegistrationID int64  `db:"registration_id"`
-			Method         string `db:"method"`
-			Status         string `db:"status"`
-			LocalID        *int64 `db:"local_id"`
-			Zone           string `db:"time_zone"`
-			AmountCents    int64  `db:"amount_cents"`
+			ID             int64      `db:"id"`
+			RegistrationID int64      `db:"registration_id"`
+			Method         string     `db:"method"`
+			Status         string     `db:"status"`
+			LocalID        *int64     `db:"local_id"`
+			Zone           string     `db:"time_zone"`
+			AmountCents    int64      `db:"amount_cents"`
+			BilledAt       *time.Time `db:"paid_at"`
 		}
-		if err := tx.SelectContext(ctx, &rows, `SELECT p.id, p.registration_id, p.method, p.status, p.local_id, c.time_zone, p.amount_cents
+		if err := tx.SelectContext(ctx, &rows, `SELECT p.id, p.registration_id, p.method, p.status, p.local_id, c.time_zone, p.amount_cents, p.paid_at
 			FROM payments p JOIN registrations r ON r.id = p.registration_id JOIN conferences c ON c.id = r.conference_id
 			WHERE p.id = ANY($1) ORDER BY p.id FOR UPDATE OF p`, pq.Array(ids)); err != nil {
 			return err
@@ -93,11 +91,18 @@ func (s *Store) ReceiveInvoices(ctx context.Context, localID int64, paymentIDs [
 			case row.Status != PayInvoiced:
 				return fmt.Errorf("%w: an invoice chosen is not one of this local's", ErrConflict)
 			}
+			// Days as the conference's staff count them: today, and the
+			// day the invoice was made, in the conference's time zone.
+			loc := Conference{TimeZone: row.Zone}.Location()
+			today := calendarDay(now.In(loc))
 			day := on
-			if day == nil {
-				today := now.In(Conference{TimeZone: row.Zone}.Location())
-				t := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
-				day = &t
+			switch {
+			case day == nil:
+				day = &today
+			case day.After(today):
+				return &ValidationError{Fields: map[string]string{"received_on": "The day the money came cannot be in the future."}}
+			case row.BilledAt != nil && day.Before(calendarDay(row.BilledAt.In(loc))):
+				return &ValidationError{Fields: map[string]string{"received_on": "The day the money came cannot be before the invoice was made."}}
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE payments SET status = 'succeeded', received_on = $2, received_reference = $3,
 				received_by = $4, updated_at = now() WHERE id = $1`, row.ID, day.Format("2006-01-02"), ref, nullID(actor)); err != nil {
@@ -123,4 +128,10 @@ func (s *Store) ReceiveInvoices(ctx context.Context, localID int64, paymentIDs [
 		out = append(out, pay)
 	}
 	return out, nil
+}
+
+// calendarDay is t's calendar day, as a date at midnight UTC (how dates
+// read from PostgreSQL's date columns compare).
+func calendarDay(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }

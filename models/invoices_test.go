@@ -33,8 +33,9 @@ func TestALocalPaysItsInvoices(t *testing.T) {
 	ctx := context.Background()
 	_, a := f.invoiced(t, f.member, "Cortés", "1002")
 	_, b := f.invoiced(t, f.member2, "Reyes", "1004")
-	receipt := models.InvoiceReceipt{Reference: "check 20417", ReceivedOn: "2026-11-20"}
-	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	now := time.Now()
+	today := now.In(f.conf.Location()).Format("2006-01-02")
+	receipt := models.InvoiceReceipt{Reference: "check 20417", ReceivedOn: today}
 
 	for _, who := range []models.Actor{f.officer, f.member} {
 		if _, err := f.s.ReceiveInvoices(ctx, f.local.ID, []int64{a.ID}, receipt, who, now); !errors.Is(err, models.ErrForbidden) {
@@ -47,10 +48,18 @@ func TestALocalPaysItsInvoices(t *testing.T) {
 	if _, err := f.s.ReceiveInvoices(ctx, f.local.ID, []int64{a.ID, 999999}, receipt, f.staff, now); !errors.Is(err, models.ErrConflict) {
 		t.Errorf("an invoice that does not exist: %v", err)
 	}
-	for field, in := range map[string]models.InvoiceReceipt{
-		"reference":   {ReceivedOn: "2026-11-20"},
-		"received_on": {Reference: "check 1", ReceivedOn: "2026-12-25"},
+	tomorrow := now.In(f.conf.Location()).AddDate(0, 0, 1).Format("2006-01-02")
+	for _, in := range []models.InvoiceReceipt{
+		{ReceivedOn: today},
+		{Reference: "check 1", ReceivedOn: tomorrow},
+		{Reference: "check 1", ReceivedOn: "2020-01-02"}, // before the invoice was made
+		{Reference: "check 1", ReceivedOn: "0000-01-01"},
+		{Reference: "check 1", ReceivedOn: "20/11/2026"},
 	} {
+		field := "received_on"
+		if in.Reference == "" {
+			field = "reference"
+		}
 		if _, err := f.s.ReceiveInvoices(ctx, f.local.ID, []int64{a.ID}, in, f.staff, now); fieldErr(t, err, field) == "" {
 			t.Errorf("%+v: no problem with %s (%v)", in, field, err)
 		}
@@ -67,7 +76,7 @@ func TestALocalPaysItsInvoices(t *testing.T) {
 		t.Fatalf("received %d, %v; want both", len(got), err)
 	}
 	for _, p := range got {
-		if p.Status != models.PaySucceeded || p.ReceivedOn == nil || p.ReceivedOn.Format("2006-01-02") != "2026-11-20" || p.ReceivedReference != "check 20417" {
+		if p.Status != models.PaySucceeded || p.ReceivedOn == nil || p.ReceivedOn.Format("2006-01-02") != today || p.ReceivedReference != "check 20417" {
 			t.Errorf("invoice %d: %s on %v ref %q", p.ID, p.Status, p.ReceivedOn, p.ReceivedReference)
 		}
 	}

@@ -67,6 +67,7 @@ type Payment struct {
 	// paid, the day the money came and the local's reference for it.
 	ReceivedOn        *time.Time `db:"received_on"`
 	ReceivedReference string     `db:"received_reference"`
+	ReceivedByName    *string    `db:"received_by_name"`
 	CreatedAt         time.Time  `db:"created_at"`
 	UpdatedAt         time.Time  `db:"updated_at"`
 
@@ -129,13 +130,15 @@ const paymentSelect = `SELECT p.id, p.registration_id, p.method, p.status, p.amo
 	p.checkout_url, p.idempotency_key, p.paid_at, p.received_on, p.received_reference, p.created_at, p.updated_at,
 	r.first_name, r.last_name, r.email, r.status AS registration_status, r.user_id AS registration_user_id,
 	r.local_id AS registration_local_id, r.conference_id, c.slug AS conference_slug, c.title AS conference_title,
-	c.time_zone AS conference_zone, k.name AS category_name, l.number AS local_number, l.name AS local_name, u.name AS recorded_by_name
+	c.time_zone AS conference_zone, k.name AS category_name, l.number AS local_number, l.name AS local_name, u.name AS recorded_by_name,
+	rb.name AS received_by_name
 	FROM payments p
 	JOIN registrations r ON r.id = p.registration_id
 	JOIN conferences c ON c.id = r.conference_id
 	JOIN categories k ON k.id = r.category_id
 	LEFT JOIN locals l ON l.id = COALESCE(p.local_id, r.local_id)
-	LEFT JOIN users u ON u.id = p.recorded_by`
+	LEFT JOIN users u ON u.id = p.recorded_by
+	LEFT JOIN users rb ON rb.id = p.received_by`
 
 // payState is a conflict a member can act on: the registration cannot be paid now.
 type payState struct{ msg string }

@@ -27,6 +27,9 @@ type Store struct {
 	preparing sync.Map // queries being prepared in the background
 	scanners  scannerTokens
 	scanQueue scanQueue
+	// leftOpen spaces out the retries of checkout sessions that would not
+	// close (closeLeftCheckouts).
+	leftOpen retryBackoff
 }
 
 // NewStore wraps a database handle.
