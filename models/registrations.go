@@ -392,9 +392,8 @@ func (s *Store) Register(ctx context.Context, conf Conference, in RegistrationIn
 	// meanwhile, the transaction is undone and the registration starts over
 	// in line.
 	if conf.SeatsLeft() != 0 && cat.SeatsLeft() != 0 {
-		line := false
 		if len(sessions) == 0 {
-			line, err = s.registerAtOnce(ctx, &r, conf, cat, local, actor, details)
+			err = s.registerAtOnce(ctx, &r, conf, cat, local, actor, details)
 		} else {
 			err = s.InTx(ctx, func(tx *sqlx.Tx) error {
 				return s.registerSeated(ctx, tx, &r, conf, cat, local, actor, sessions, details)
@@ -414,9 +413,6 @@ func (s *Store) Register(ctx context.Context, conf Conference, in RegistrationIn
 			}
 			if r.DecidedBy != nil {
 				r.DecidedByName = &actor.User.Name
-			}
-			if line {
-				s.moveLineOn(ctx, conf.ID)
 			}
 			return r, nil
 		}
@@ -485,19 +481,19 @@ func (s *Store) registerSeated(ctx context.Context, tx *sqlx.Tx, r *Registration
 // conference's and category's counters, which every registration updates,
 // stay locked only while it commits, not also for a round trip to the app
 // and back to say COMMIT. When the seats are gone it undoes all of itself
-// and reports errNoSeat. line says people waiting could take a free seat.
+// and reports errNoSeat.
 func (s *Store) registerAtOnce(ctx context.Context, r *Registration, conf Conference, cat Category, local Local,
-	actor Actor, details map[string]any) (line bool, err error) {
+	actor Actor, details map[string]any) error {
 	steps, err := s.seated(ctx, s.db, r, conf, cat, local, actor)
 	if err != nil {
-		return false, err
+		return err
 	}
-	line, err = s.storeRegistration(ctx, nil, registerAtOnceSQL(), r, actor, details, steps...)
+	err = s.storeRegistration(ctx, nil, registerAtOnceSQL(), r, actor, details, steps...)
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) && pqErr.Code == noSeatCode {
-		return false, errNoSeat
+		return errNoSeat
 	}
-	return line, err
+	return err
 }
 
 // noSeatCode is the SQLSTATE of convene_no_seat() (migration 00008).
@@ -522,13 +518,12 @@ func (s *Store) seated(ctx context.Context, q sqlx.QueryerContext, r *Registrati
 // (the order every seat-taking statement locks them in). When either is
 // full, convene_no_seat() fails the statement, and with it the insert.
 //
-// It takes a seat only when more are free than the people waiting could
-// take (newcomerCounted), and says (line) whether people waiting could take
-// a free seat: the caller then moves the line on.
+// It takes a seat only while nobody waits (newcomerAlone): a registration
+// rush, which this is for, has no line until the seats are gone.
 func registerAtOnceSQL() string {
 	return registrationInsertCTEs + `,
-	` + seatTaking("$2", "$1", ` AND EXISTS (SELECT FROM reg)`, newcomerCounted) + `
-	SELECT id AS entity_id, created_at, ` + lineCanMove("$1") + ` AS line FROM reg
+	` + seatTaking("$2", "$1", ` AND EXISTS (SELECT FROM reg)`, newcomerAlone) + `
+	SELECT id AS entity_id, created_at FROM reg
 	WHERE CASE WHEN EXISTS (SELECT FROM conference) THEN true ELSE convene_no_seat() END`
 }
 
@@ -548,7 +543,7 @@ func lineCanMove(conference string) string {
 // then updated, which in a registration rush is an update of every index
 // of the table saved.
 func (s *Store) insertRegistration(ctx context.Context, tx *sqlx.Tx, r *Registration, actor Actor, sessions []int64, details map[string]any, steps ...step) error {
-	if _, err := s.storeRegistration(ctx, tx, registrationInsert, r, actor, details, steps...); err != nil {
+	if err := s.storeRegistration(ctx, tx, registrationInsert, r, actor, details, steps...); err != nil {
 		return err
 	}
 	for _, sid := range sessions {
@@ -561,25 +556,24 @@ func (s *Store) insertRegistration(ctx context.Context, tx *sqlx.Tx, r *Registra
 
 // storeRegistration runs query, registrationInsert or a statement built on
 // it, for r moved on by steps, in tx or (nil) in a transaction of its own.
-func (s *Store) storeRegistration(ctx context.Context, tx *sqlx.Tx, query string, r *Registration, actor Actor, details map[string]any, steps ...step) (line bool, err error) {
+func (s *Store) storeRegistration(ctx context.Context, tx *sqlx.Tx, query string, r *Registration, actor Actor, details map[string]any, steps ...step) error {
 	args := r.VerifyArgs
 	if args == nil {
 		args = pq.StringArray{}
 	}
 	b, err := json.Marshal(details)
 	if err != nil {
-		return false, err
+		return err
 	}
 	status, actions, moves, err := plan(RegSubmitted, steps)
 	if err != nil {
-		return false, err
+		return err
 	}
 	actions = append([]string{"registration_submitted"}, actions...)
 	moves = append([]string{string(b)}, moves...)
 	var stored struct {
 		ID        int64     `db:"entity_id"`
 		CreatedAt time.Time `db:"created_at"`
-		Line      bool      `db:"line"`
 	}
 	err = s.get(ctx, tx, &stored, query,
 		r.ConferenceID, r.CategoryID, r.UserID, r.CreatedBy, r.CreatedAs, r.FirstName, r.LastName, r.Email, r.Phone,
@@ -588,14 +582,14 @@ func (s *Store) storeRegistration(ctx context.Context, tx *sqlx.Tx, query string
 		r.Verification, args, r.RosterEntryID, r.DecidedBy, r.DecidedAt, r.ApprovedAt, r.PaymentDueAt, r.HoldsSeat,
 		auditActor(actor.User.ID), pq.Array(actions), pq.Array(moves), status)
 	if isUniqueViolation(err, "") {
-		return false, ErrDuplicate
+		return ErrDuplicate
 	}
 	if err != nil {
-		return false, err
+		return err
 	}
 	// updated_at too is the transaction's start, whatever moves follow.
 	r.ID, r.CreatedAt, r.UpdatedAt, r.Status = stored.ID, stored.CreatedAt, stored.CreatedAt, status
-	return stored.Line, nil
+	return nil
 }
 
 // registrationInsert stores a registration with status $34 and its audit
@@ -700,6 +694,14 @@ func seatCondition() string {
 // when people waiting could take a free seat now: the caller then moves
 // the line on once it has committed, as it does after joining the line.
 func (s *Store) holdNewSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (held, line bool, err error) {
+	// Full, it joins the line without trying the counts: in a rush, the
+	// registrations that come after the last seat would otherwise each
+	// lock the type's row a moment, one after the other.
+	var room bool
+	if err := s.get(ctx, tx, &room, `SELECT (c.capacity IS NULL OR c.taken < c.capacity) AND (k.capacity IS NULL OR k.taken < k.capacity)
+		FROM conferences c, categories k WHERE c.id = $1 AND k.id = $2`, r.ConferenceID, r.CategoryID); err != nil || !room {
+		return false, false, err
+	}
 	if held, err = s.holdSeatsFor(ctx, tx, r, newcomerCounted); err != nil || !held {
 		return held, false, err
 	}
@@ -749,13 +751,10 @@ func (s *Store) SeatsForNewcomers(ctx context.Context, conferenceID int64) (Newc
 }
 
 // moveLineOn gives a conference's free seats to its waiting line after a
-// newcomer committed behind it, or found people waiting who could take a
-// free seat, so that no seat stays free while they wait. It costs little
-// when there is nothing to do, and never makes the newcomer wait for a
-// busy row:
-//   - it first waits for any transaction changing the conference's seat
-//     counts to end (a cancellation committing), so what it reads next
-//     includes what that freed;
+// newcomer committed behind it, or after a release committed (see
+// fillSeatsAfter), so that no seat stays free while someone who could take
+// it waits. It costs one query when the conference is full, and never
+// waits for a busy row:
 //   - nobody waiting whose type and the conference have room: done;
 //   - the first of them busy (their row locked): the seat waits for them,
 //     as for a cancellation's; whoever frees them, or the next newcomer,
@@ -767,14 +766,11 @@ func (s *Store) SeatsForNewcomers(ctx context.Context, conferenceID int64) (Newc
 func (s *Store) moveLineOn(ctx context.Context, conferenceID int64) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if _, err := s.exec(ctx, nil, `SELECT FROM conferences WHERE id = $1 FOR NO KEY UPDATE`, conferenceID); err != nil {
-		return
-	}
 	var first []int64
 	if err := s.sel(ctx, nil, &first, `SELECT r.id FROM registrations r JOIN categories k ON k.id = r.category_id
-		JOIN conferences c ON c.id = r.conference_id
-		WHERE r.conference_id = $1 AND r.status = 'waitlisted' AND (c.capacity IS NULL OR c.taken < c.capacity)
-		AND (k.capacity IS NULL OR k.taken < k.capacity) ORDER BY r.waitlist_rank, r.id LIMIT 1`, conferenceID); err != nil || len(first) == 0 {
+		WHERE EXISTS (SELECT FROM conferences c WHERE c.id = $1 AND (c.capacity IS NULL OR c.taken < c.capacity))
+		AND r.conference_id = $1 AND r.status = 'waitlisted' AND (k.capacity IS NULL OR k.taken < k.capacity)
+		ORDER BY r.waitlist_rank, r.id LIMIT 1`, conferenceID); err != nil || len(first) == 0 {
 		return
 	}
 	var free []int64
@@ -874,9 +870,8 @@ const (
 	// only the capacities count.
 	fromLine seatTaker = iota
 	// newcomerAlone is a new registration's one-statement way: it takes
-	// a seat only while nobody waits whose type has room (people waiting
-	// for a full type cannot take it), and otherwise takes nothing and
-	// goes on as newcomerCounted.
+	// a seat only while nobody waits, and otherwise takes nothing and goes
+	// on as newcomerCounted, in a transaction.
 	newcomerAlone
 	// newcomerCounted is a new registration that takes a seat only when
 	// more are free than the people waiting could take (lineClaims).
@@ -895,23 +890,29 @@ const (
 // only in transactions that hold the counts (a cancellation, a promotion,
 // a newcomer joining the line).
 func seatTaking(category, conference, when string, who seatTaker) string {
-	conf := ""
+	conf, before := "", ""
 	switch who {
 	case newcomerAlone:
 		when += `
-		AND NOT EXISTS (SELECT FROM categories wk WHERE wk.conference_id = ` + conference + `
-			AND (wk.capacity IS NULL OR wk.taken < wk.capacity)
-			AND EXISTS (SELECT FROM registrations w WHERE w.category_id = wk.id AND w.status = 'waitlisted'))`
+		AND NOT EXISTS (SELECT FROM registrations w WHERE w.conference_id = ` + conference + ` AND w.status = 'waitlisted')`
 	case newcomerCounted:
+		// The line is read once, before the statement waits for the
+		// category's row: every registration waits there for the one
+		// before, and what it does while holding that row and the
+		// conference's sets the rate of a registration rush.
+		before = `line AS MATERIALIZED (SELECT (` + lineClaims(conference) + `) AS claims),
+	`
+		when += `
+		AND (SELECT claims FROM line) >= 0`
 		if seatGuard { // the guard's control run takes no seat's condition
 			when += `
 		AND (capacity IS NULL OR taken + (SELECT count(*) FROM registrations w
 			WHERE w.category_id = ` + category + ` AND w.status = 'waitlisted') < capacity)`
 			conf = `
-		AND (capacity IS NULL OR taken + (` + lineClaims(conference) + `) < capacity)`
+		AND (capacity IS NULL OR taken + (SELECT claims FROM line) < capacity)`
 		}
 	}
-	return `category AS (
+	return before + `category AS (
 		UPDATE categories SET taken = taken + 1 WHERE id = ` + category + when + seatCondition() + ` RETURNING id),
 	conference AS (
 		UPDATE conferences SET taken = taken + 1 WHERE id = ` + conference + seatCondition() + ` AND EXISTS (SELECT FROM category)` + conf + ` RETURNING id)`
@@ -1172,12 +1173,21 @@ func firstInLine(ctx context.Context, tx *sqlx.Tx, conferenceID int64, passed []
 // busy, after the release committed: on its own time, as the member who
 // cancelled may have given up by then. Should it fail, the seat stays free
 // until the next cancellation's promotion, or staff's "give a seat now".
+//
+// Otherwise it looks at the line once more (moveLineOn): a member who read
+// the conference full and joined the line while this release was
+// committing was not in line for its promotion to see. Each side looks
+// after its own commit, so one of them sees the other: the release sees
+// the member in line, or the member, looking after the release committed,
+// sees the seat.
 func (s *Store) fillSeatsAfter(ctx context.Context, busy bool, conferenceID int64) {
-	if busy {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		_ = s.fillSeats(ctx, conferenceID)
+	if !busy {
+		s.moveLineOn(ctx, conferenceID)
+		return
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_ = s.fillSeats(ctx, conferenceID)
 }
 
 // fillSeats gives a conference's free seats to its waiting line, in a
