@@ -317,8 +317,9 @@ func TestAFullReadWhileASeatFrees(t *testing.T) {
 // TestAFullReadWhileACancellationCommits: the seat holder cancels, and the
 // cancellation is committing (held at its commit here, its promotion having
 // found nobody in line) when W registers and finds the conference full. W
-// joins the line and then waits for the cancellation's commit before
-// looking at the line again, so the freed seat is W's. (Found by a review.)
+// joins the line and looks at it again after its own commit, too early to
+// see the seat; the cancellation, looking after its commit, sees W, and
+// the freed seat is W's. (Found by a review.)
 func TestAFullReadWhileACancellationCommits(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
