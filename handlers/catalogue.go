@@ -20,10 +20,8 @@ type ConferenceView struct {
 	Categories  []models.Category
 	Days        []models.Day
 	// WaitlistLength is filled on the conference's own page, with
-	// WaitingByType, the waiting list by registration type id, and
-	// Newcomers, the seats a new registration could take.
+	// Newcomers, the seats a new registration could take and who waits.
 	WaitlistLength int
-	WaitingByType  map[int64]int
 	Newcomers      models.NewcomerSeats
 	// TitleLang and DescLang are "en" when the page's language has no
 	// translation and the English text stands in; pages mark it with lang.
@@ -117,13 +115,8 @@ func (a *App) fullView(c *gin.Context, conf models.Conference) (ConferenceView, 
 		return v, err
 	}
 	v.Days = models.ByDay(sessions, v.Loc)
-	if v.WaitlistLength, err = a.Store.WaitlistLength(c.Request.Context(), conf.ID); err != nil {
-		return v, err
-	}
-	if v.WaitingByType, err = a.Store.WaitingByType(c.Request.Context(), conf.ID); err != nil {
-		return v, err
-	}
 	v.Newcomers, err = a.Store.SeatsForNewcomers(c.Request.Context(), conf.ID)
+	v.WaitlistLength = v.Newcomers.WaitlistLength
 	return v, err
 }
 

@@ -317,8 +317,9 @@ func (a *App) receiveInvoices(c *gin.Context) {
 	if slug := c.PostForm("conference"); slug != "" {
 		back += "?conference=" + url.QueryEscape(slug)
 	}
-	ids, ok := formIDs(c.PostFormArray("payment"))
-	if !ok {
+	chosen := c.PostFormArray("payment")
+	ids := parseIDs(chosen)
+	if len(ids) != len(chosen) {
 		a.fail(c, http.StatusBadRequest, "bad_request", "Choose invoices from the statement.")
 		return
 	}
@@ -343,19 +344,6 @@ func (a *App) receiveInvoices(c *gin.Context) {
 		setFlash(c, a.T(c, "Recorded %d invoices as paid by Local %s.", len(got), local.Number))
 	}
 	c.Redirect(http.StatusSeeOther, back)
-}
-
-// formIDs reads positive ids from a form's repeated field.
-func formIDs(vs []string) ([]int64, bool) {
-	ids := make([]int64, 0, len(vs))
-	for _, v := range vs {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 {
-			return nil, false
-		}
-		ids = append(ids, id)
-	}
-	return ids, true
 }
 
 // apiReceiveInvoices is receiveInvoices for the API: POST

@@ -252,24 +252,6 @@ func (s *Store) WaitlistLength(ctx context.Context, conferenceID int64) (int, er
 	return n, err
 }
 
-// WaitingByType counts a conference's waiting list by registration type
-// id; a type nobody waits for is absent.
-func (s *Store) WaitingByType(ctx context.Context, conferenceID int64) (map[int64]int, error) {
-	var rows []struct {
-		CategoryID int64 `db:"category_id"`
-		N          int   `db:"n"`
-	}
-	if err := s.db.SelectContext(ctx, &rows, `SELECT category_id, count(*) AS n FROM registrations
-		WHERE conference_id = $1 AND status = 'waitlisted' GROUP BY category_id`, conferenceID); err != nil {
-		return nil, err
-	}
-	out := make(map[int64]int, len(rows))
-	for _, r := range rows {
-		out[r.CategoryID] = r.N
-	}
-	return out, nil
-}
-
 // MoveOnWaitlist swaps a waitlisted registration with its neighbour ahead
 // (up) or behind (down); staff only, audited. neighbour is the registration
 // the staff member saw there, 0 for nobody (first, or last): if someone else

@@ -76,11 +76,6 @@ func (s *Store) ConferencePayments(ctx context.Context, conferenceID int64) (Pay
 		}
 		sum.RefundedCents += m.RefundedCents
 	}
-	if err := s.db.GetContext(ctx, &sum.InvoicePaidCents, `SELECT COALESCE(sum(p.amount_cents), 0)
-		FROM payments p JOIN registrations r ON r.id = p.registration_id
-		WHERE r.conference_id = $1 AND p.method = 'local_invoice' AND p.status = 'succeeded'`, conferenceID); err != nil {
-		return sum, err
-	}
 	if err := s.db.SelectContext(ctx, &sum.ByLocal, `SELECT r.local_id, l.number AS local_number, l.name AS local_name,
 		count(*) FILTER (WHERE r.status NOT IN ('cancelled', 'denied')) AS registrations,
 		COALESCE(sum(r.amount_due_cents) FILTER (WHERE r.status = 'awaiting_payment'), 0) AS due_cents,
@@ -105,6 +100,9 @@ func (s *Store) ConferencePayments(ctx context.Context, conferenceID int64) (Pay
 		return sum, err
 	}
 	for _, p := range sum.Payments {
+		if p.Method == MethodLocalInvoice && p.Status == PaySucceeded {
+			sum.InvoicePaidCents += p.AmountCents
+		}
 		if p.OwedBack() > 0 {
 			sum.ToRefund = append(sum.ToRefund, p)
 			sum.OwedBackCents += p.OwedBack()

@@ -418,37 +418,29 @@ func (s *Store) Register(ctx context.Context, conf Conference, in RegistrationIn
 		}
 		r = submitted
 	}
-	moveLine := false
 	err = s.InTx(ctx, func(tx *sqlx.Tx) error {
 		if err := s.insertRegistration(ctx, tx, &r, actor, sessions, details); err != nil {
 			return err
 		}
-		held, line, err := s.holdNewSeats(ctx, tx, &r)
+		held, err := s.holdNewSeats(ctx, tx, &r)
 		if err != nil {
 			return err
 		}
-		// Joining the line, the newcomer may have read the seats full
-		// while a cancellation was freeing one, whose promotion could not
-		// see them yet: the line is looked at again after the commit.
-		moveLine = line || !held
 		if held {
 			return s.evaluate(ctx, tx, &r, conf, cat, local, actor)
 		}
 		if _, err := s.exec(ctx, tx, `UPDATE registrations SET waitlist_rank = id WHERE id = $1`, r.ID); err != nil {
 			return err
 		}
-		why := "full"
-		if line {
-			why = "others waiting"
-		}
-		return s.Transition(ctx, tx, &r, RegWaitlisted, actor, map[string]any{"reason": why})
+		return s.Transition(ctx, tx, &r, RegWaitlisted, actor, map[string]any{"reason": "full"})
 	})
 	if err != nil {
 		return r, err
 	}
-	if moveLine {
-		s.moveLineOn(ctx, conf.ID)
-	}
+	// This way, people may wait who could take a free seat: a seat freed
+	// while this registration read the conference full and joined the
+	// line, or seats staff added. The line is looked at after the commit.
+	s.moveLineOn(ctx, conf.ID)
 	return s.Registration(ctx, r.ID)
 }
 
@@ -525,15 +517,6 @@ func registerAtOnceSQL() string {
 	` + seatTaking("$2", "$1", ` AND EXISTS (SELECT FROM reg)`, newcomerAlone) + `
 	SELECT id AS entity_id, created_at FROM reg
 	WHERE CASE WHEN EXISTS (SELECT FROM conference) THEN true ELSE convene_no_seat() END`
-}
-
-// lineCanMove is SQL for whether someone on a conference's waiting list
-// could take a free seat: their type and the conference have room.
-func lineCanMove(conference string) string {
-	return `EXISTS (SELECT FROM categories wk JOIN conferences wc ON wc.id = wk.conference_id
-		WHERE wk.conference_id = ` + conference + ` AND (wk.capacity IS NULL OR wk.taken < wk.capacity)
-		AND (wc.capacity IS NULL OR wc.taken < wc.capacity)
-		AND EXISTS (SELECT FROM registrations w WHERE w.category_id = wk.id AND w.status = 'waitlisted'))`
 }
 
 // insertRegistration stores a submitted registration, its audit entry and
@@ -690,54 +673,46 @@ func seatCondition() string {
 // only when more are free than the people waiting could take
 // (newcomerCounted). Seats are free while people wait after staff raise a
 // capacity (they give those seats by hand), or while a seat freed by a
-// cancellation waits for a first in line whose row is busy. line is true
-// when people waiting could take a free seat now: the caller then moves
-// the line on once it has committed, as it does after joining the line.
-func (s *Store) holdNewSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (held, line bool, err error) {
+// cancellation waits for a first in line whose row is busy.
+func (s *Store) holdNewSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (bool, error) {
 	// Full, it joins the line without trying the counts: in a rush, the
 	// registrations that come after the last seat would otherwise each
 	// lock the type's row a moment, one after the other.
 	var room bool
 	if err := s.get(ctx, tx, &room, `SELECT (c.capacity IS NULL OR c.taken < c.capacity) AND (k.capacity IS NULL OR k.taken < k.capacity)
 		FROM conferences c, categories k WHERE c.id = $1 AND k.id = $2`, r.ConferenceID, r.CategoryID); err != nil || !room {
-		return false, false, err
+		return false, err
 	}
-	if held, err = s.holdSeatsFor(ctx, tx, r, newcomerCounted); err != nil || !held {
-		return held, false, err
-	}
-	err = s.get(ctx, tx, &line, `SELECT `+lineCanMove("$1"), r.ConferenceID)
-	return held, line, err
+	return s.holdSeatsFor(ctx, tx, r, newcomerCounted)
 }
 
-// seatsAndLineCTEs are a conference's ($1) waiting list counted by type (w)
-// and its types (t) with their counts, how many wait for each, and how many
-// of the conference's seats those waiting could take (claim).
-const seatsAndLineCTEs = `WITH w AS (SELECT category_id, count(*) AS waiting FROM registrations
-		WHERE conference_id = $1 AND status = 'waitlisted' GROUP BY category_id),
-	t AS (SELECT k.id, k.capacity, k.taken, coalesce(w.waiting, 0) AS waiting,
-		CASE WHEN k.capacity IS NULL THEN coalesce(w.waiting, 0) ELSE least(coalesce(w.waiting, 0), greatest(k.capacity - k.taken, 0)) END AS claim
-		FROM categories k LEFT JOIN w ON w.category_id = k.id WHERE k.conference_id = $1)`
-
-// NewcomerSeats is how many seats a new registration could take now: in
-// the conference (Conference) and by type id (ByType), -1 for no limit, 0
-// where every free seat is for those waiting. The register page says so.
+// NewcomerSeats is what the register page says of the seats: how many a
+// new registration could take now, in the conference (Conference) and by
+// type id (ByType), -1 for no limit and 0 where every free seat is for
+// those waiting; and how many wait, by type id (Waiting) and in all.
 type NewcomerSeats struct {
-	Conference int
-	ByType     map[int64]int
+	Conference     int
+	ByType         map[int64]int
+	Waiting        map[int64]int
+	WaitlistLength int
 }
 
-// SeatsForNewcomers works out NewcomerSeats for a conference.
+// SeatsForNewcomers works out NewcomerSeats for a conference, with the
+// counts seatTaking's newcomerCounted uses.
 func (s *Store) SeatsForNewcomers(ctx context.Context, conferenceID int64) (NewcomerSeats, error) {
 	var rows []struct {
 		ID         int64 `db:"id"`
+		Waiting    int   `db:"waiting"`
 		Type       *int  `db:"type_seats"`
 		Conference *int  `db:"conference_seats"`
 	}
-	err := s.db.SelectContext(ctx, &rows, seatsAndLineCTEs+`
-		SELECT t.id, CASE WHEN t.capacity IS NULL THEN NULL ELSE greatest(t.capacity - t.taken - t.waiting, 0) END AS type_seats,
-			CASE WHEN c.capacity IS NULL THEN NULL ELSE greatest(c.capacity - c.taken - (SELECT coalesce(sum(claim), 0) FROM t), 0) END AS conference_seats
-		FROM t, conferences c WHERE c.id = $1`, conferenceID)
-	out := NewcomerSeats{Conference: -1, ByType: make(map[int64]int, len(rows))}
+	err := s.db.SelectContext(ctx, &rows, `SELECT k.id, w.n AS waiting,
+			CASE WHEN k.capacity IS NULL THEN NULL ELSE greatest(k.capacity - k.taken - w.n, 0) END AS type_seats,
+			CASE WHEN c.capacity IS NULL THEN NULL ELSE greatest(c.capacity - c.taken - (`+lineClaims("$1")+`), 0) END AS conference_seats
+		FROM categories k JOIN conferences c ON c.id = k.conference_id,
+			LATERAL (SELECT count(*) AS n FROM registrations w WHERE w.category_id = k.id AND w.status = 'waitlisted') w
+		WHERE k.conference_id = $1`, conferenceID)
+	out := NewcomerSeats{Conference: -1, ByType: make(map[int64]int, len(rows)), Waiting: make(map[int64]int, len(rows))}
 	for _, r := range rows {
 		if r.Conference != nil {
 			out.Conference = *r.Conference
@@ -746,6 +721,8 @@ func (s *Store) SeatsForNewcomers(ctx context.Context, conferenceID int64) (Newc
 		if r.Type != nil {
 			out.ByType[r.ID] = *r.Type
 		}
+		out.Waiting[r.ID] = r.Waiting
+		out.WaitlistLength += r.Waiting
 	}
 	return out, err
 }
@@ -766,15 +743,12 @@ func (s *Store) SeatsForNewcomers(ctx context.Context, conferenceID int64) (Newc
 func (s *Store) moveLineOn(ctx context.Context, conferenceID int64) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	var first []int64
-	if err := s.sel(ctx, nil, &first, `SELECT r.id FROM registrations r JOIN categories k ON k.id = r.category_id
-		WHERE EXISTS (SELECT FROM conferences c WHERE c.id = $1 AND (c.capacity IS NULL OR c.taken < c.capacity))
-		AND r.conference_id = $1 AND r.status = 'waitlisted' AND (k.capacity IS NULL OR k.taken < k.capacity)
-		ORDER BY r.waitlist_rank, r.id LIMIT 1`, conferenceID); err != nil || len(first) == 0 {
+	first, err := firstInLine(ctx, s.db, conferenceID, []int64{})
+	if err != nil {
 		return
 	}
 	var free []int64
-	if err := s.sel(ctx, nil, &free, `SELECT id FROM registrations WHERE id = $1 FOR UPDATE SKIP LOCKED`, first[0]); err != nil || len(free) == 0 {
+	if err := s.sel(ctx, nil, &free, `SELECT id FROM registrations WHERE id = $1 FOR UPDATE SKIP LOCKED`, first); err != nil || len(free) == 0 {
 		return
 	}
 	_ = s.InTx(ctx, func(tx *sqlx.Tx) error {
@@ -1161,10 +1135,13 @@ func (s *Store) promote(ctx context.Context, tx *sqlx.Tx, conferenceID int64, st
 // registration type has a seat free, but those passed; sql.ErrNoRows when
 // there is nobody. Those whose type is full keep their places. The caller
 // holds the types' rows (lockSeats), so what it reads of them stays true.
-func firstInLine(ctx context.Context, tx *sqlx.Tx, conferenceID int64, passed []int64) (int64, error) {
+//
+// With the conference full there is nobody, and the line is not read.
+func firstInLine(ctx context.Context, q sqlx.QueryerContext, conferenceID int64, passed []int64) (int64, error) {
 	var id int64
-	err := tx.GetContext(ctx, &id, `SELECT r.id FROM registrations r JOIN categories k ON k.id = r.category_id
-		WHERE r.conference_id = $1 AND r.status = 'waitlisted' AND (k.capacity IS NULL OR k.taken < k.capacity)
+	err := sqlx.GetContext(ctx, q, &id, `SELECT r.id FROM registrations r JOIN categories k ON k.id = r.category_id
+		WHERE EXISTS (SELECT FROM conferences c WHERE c.id = $1 AND (c.capacity IS NULL OR c.taken < c.capacity))
+		AND r.conference_id = $1 AND r.status = 'waitlisted' AND (k.capacity IS NULL OR k.taken < k.capacity)
 		AND r.id <> ALL ($2::bigint[]) ORDER BY r.waitlist_rank, r.id LIMIT 1`, conferenceID, pq.Array(passed))
 	return id, err
 }
