@@ -412,3 +412,35 @@ func TestAPITokens(t *testing.T) {
 		t.Errorf("%d revocations audited", n)
 	}
 }
+
+// TestACheckInCommitsAsynchronouslyOnlyItself: a check-in batch turns
+// synchronous_commit off for its own transaction, never for the connection,
+// which the pool then hands to registrations and payments that must reach
+// the disk before they answer. With one connection in the pool, whatever
+// runs after a check-in runs on the connection the check-in used.
+func TestACheckInCommitsAsynchronouslyOnlyItself(t *testing.T) {
+	f := newRegFixture(t)
+	ctx := context.Background()
+	r := f.confirmed(t, "Lucía", "Chávez-Nava", "1003")
+	f.s.DB().SetMaxOpenConns(1)
+	ci, _, err := f.s.CheckIn(ctx, f.conf.Slug, *r.TicketToken, "n-async", f.staff)
+	if err != nil || ci.Result != models.CheckedIn {
+		t.Fatalf("check-in: %+v, %v; want checked_in", ci, err)
+	}
+	var setting string
+	if err := f.s.DB().Get(&setting, `SHOW synchronous_commit`); err != nil {
+		t.Fatal(err)
+	}
+	if setting != "on" {
+		t.Errorf("after a check-in its connection has synchronous_commit %q, want on", setting)
+	}
+	// The check-in itself is committed and seen at once: a second scan of
+	// the badge says so, and one audit entry was written.
+	again, _, err := f.s.CheckIn(ctx, f.conf.Slug, *r.TicketToken, "", f.staff)
+	if err != nil || again.Result != models.AlreadyCheckedIn {
+		t.Errorf("second scan: %+v, %v; want already_checked_in", again, err)
+	}
+	if n := auditCount(t, f.s, "checked_in"); n != 1 {
+		t.Errorf("%d check-ins audited, want 1", n)
+	}
+}
