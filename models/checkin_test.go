@@ -423,6 +423,11 @@ func TestACheckInCommitsAsynchronouslyOnlyItself(t *testing.T) {
 	ctx := context.Background()
 	r := f.confirmed(t, "Lucía", "Chávez-Nava", "1003")
 	f.s.DB().SetMaxOpenConns(1)
+	f.s.DB().SetMaxIdleConns(1)
+	// Whatever the server's default, the connection starts with it on.
+	if _, err := f.s.DB().Exec(`SET synchronous_commit = on`); err != nil {
+		t.Fatal(err)
+	}
 	ci, _, err := f.s.CheckIn(ctx, f.conf.Slug, *r.TicketToken, "n-async", f.staff)
 	if err != nil || ci.Result != models.CheckedIn {
 		t.Fatalf("check-in: %+v, %v; want checked_in", ci, err)
