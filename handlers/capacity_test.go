@@ -158,7 +158,7 @@ func TestARaisedSeatGoesToTheLineFirst(t *testing.T) {
 
 	dee := ta.signedIn("dee@example.org", false, false)
 	mustContain(t, dee.get("/conferences/raised/register").body,
-		"1 seats left, but 1 people are on the waiting list: a free seat goes to them first, and you may join the line behind them.")
+		"1 seat left. 1 person is on the waiting list: a free seat goes to them first, and you may join the line behind them.")
 	d := register(dee, "Dee", "dee@example.org")
 	if d["status"] != "waitlisted" || d["waitlist_position"] != float64(1) {
 		t.Errorf("Dee: %v at %v, want waitlisted, first now that Ben has the seat", d["status"], d["waitlist_position"])
@@ -191,7 +191,7 @@ func TestARaisedTypeSaysWhoComesFirst(t *testing.T) {
 				t.Fatal(err)
 			}
 			mustContain(t, ta.signedIn("dee@example.org", false, false).get("/conferences/raised-type/register").body,
-				"1 seats left, and 1 people waiting for them, who come first.")
+				"1 seat left. 1 person waiting for a seat comes first.")
 		}
 		email := strings.ToLower(name) + "@example.org"
 		r := ta.signedIn(email, false, false).api("POST", "/api/v1/conferences/raised-type/registrations", map[string]any{"category": "delegate",
@@ -233,5 +233,44 @@ func TestALineForAFullTypeDoesNotWarnEveryone(t *testing.T) {
 	}
 	page := ta.signedIn("dee@example.org", false, false).get("/conferences/type-line/register").body
 	mustContain(t, page, "9 seats left.", "Full: you will join the waiting list.")
-	mustNotContain(t, page, "people are on the waiting list", "who come first")
+	mustNotContain(t, page, "people are on the waiting list", "who come first",
+		"on the waiting list: a free seat goes to them first", "waiting for a seat come")
+}
+
+// TestPagesSayOneInTheSingular: with one seat left and payment due a day
+// after approval, the conference and register pages say "1 seat" and "1
+// day", in English and in Spanish, never "1 seats" or "1 days".
+func TestPagesSayOneInTheSingular(t *testing.T) {
+	ta := newTestApp(t)
+	ctx := context.Background()
+	conf := ta.conference("one-left", models.StatusPublished)
+	in := conf.Input()
+	in.Capacity = "2"
+	in.PaymentDueDays = "1"
+	conf, err := ta.Store.UpdateConference(ctx, conf.ID, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ta.Store.CreateCategory(ctx, conf, models.CategoryInput{Slug: "guest", Name: "Guest", Price: "0"}); err != nil {
+		t.Fatal(err)
+	}
+	r := ta.signedIn("ana@example.org", false, false).api("POST", "/api/v1/conferences/one-left/registrations", map[string]any{"category": "guest",
+		"attendee": map[string]string{"first_name": "Ana", "last_name": "Tester", "email": "ana@example.org"}})
+	if r.Code != http.StatusCreated {
+		t.Fatalf("registering: %d %s", r.Code, r.body)
+	}
+	ben := ta.signedIn("ben@example.org", false, false)
+	for _, tc := range []struct {
+		lang, dueDay, seatLeft string
+	}{
+		{"en", "Payment is due 1 day after approval", "1 seat left."},
+		{"es", "El pago vence 1 día después de la aprobación", "Queda 1 lugar."},
+	} {
+		conference := ben.get("/conferences/one-left?lang=" + tc.lang).body
+		mustContain(t, conference, tc.dueDay)
+		mustNotContain(t, conference, "1 days", "1 días")
+		register := ben.get("/conferences/one-left/register?lang=" + tc.lang).body
+		mustContain(t, register, tc.seatLeft)
+		mustNotContain(t, register, "1 seats", "Quedan 1 ")
+	}
 }

@@ -25,6 +25,9 @@ func TestEverySpanishMessageExists(t *testing.T) {
 		regexp.MustCompile(`\.T "((?:[^"\\]|\\.)+)"`),
 		regexp.MustCompile(`"(?:Label|Hint)" "((?:[^"\\]|\\.)+)"`),
 		regexp.MustCompile(`a\.T\(c, "((?:[^"\\]|\\.)+)"`),
+		// TN's two messages: for one thing, and for any other number.
+		regexp.MustCompile(`\.TN [^"]*?"((?:[^"\\]|\\.)+)"`),
+		regexp.MustCompile(`\.TN [^"]*?"(?:[^"\\]|\\.)+" "((?:[^"\\]|\\.)+)"`),
 		regexp.MustCompile(`p\.Add\("[a-z_]+", "((?:[^"\\]|\\.)+)"\)`),
 		regexp.MustCompile(`a\.fail\(c, [^,]+, "[a-z_]+", "((?:[^"\\]|\\.)+)"\)`),
 		regexp.MustCompile(`(?m)^\s+Verify\w+\s*=\s*"((?:[^"\\]|\\.)+)"`),

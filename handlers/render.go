@@ -48,6 +48,16 @@ func (p *Page) T(msg string, args ...any) string {
 	return msg
 }
 
+// TN is T for a sentence about n things: one when n is 1, other otherwise
+// (English and Spanish both make 1 alone singular), so a page never says
+// "1 seats left".
+func (p *Page) TN(n int, one, other string, args ...any) string {
+	if n == 1 {
+		return p.T(one, args...)
+	}
+	return p.T(other, args...)
+}
+
 // translate is msg in the page's language, or msg when the catalog has none.
 func (p *Page) translate(msg string) string {
 	if tr, ok := p.cat[msg]; ok && tr != "" {
