@@ -11,21 +11,36 @@ import (
 	"convene/models"
 )
 
-func TestFullConferenceWaitlistsThroughTheAPIAndPages(t *testing.T) {
-	ta := newTestApp(t)
+// guest is a free registration type anyone may register for.
+var guest = models.CategoryInput{Slug: "guest", Name: "Guest", Price: "0"}
+
+// limitedConference publishes a conference, changes what edit changes in it
+// (its capacity, its deadlines) and gives it these registration types.
+func (ta *testApp) limitedConference(slug string, edit func(models.Conference, *models.ConferenceInput), types ...models.CategoryInput) models.Conference {
+	ta.t.Helper()
 	ctx := context.Background()
-	conf := ta.conference("small", models.StatusPublished)
+	conf := ta.conference(slug, models.StatusPublished)
 	in := conf.Input()
-	in.Capacity = "1"
-	in.PaymentDueDays = "5"
-	in.CancellationDeadline = conf.RegistrationClosesAt.Format("2006-01-02T15:04:05Z07:00")
+	edit(conf, &in)
 	conf, err := ta.Store.UpdateConference(ctx, conf.ID, in)
 	if err != nil {
-		t.Fatal(err)
+		ta.t.Fatal(err)
 	}
-	if _, err := ta.Store.CreateCategory(ctx, conf, models.CategoryInput{Slug: "guest", Name: "Guest", Price: "0"}); err != nil {
-		t.Fatal(err)
+	for _, c := range types {
+		if _, err := ta.Store.CreateCategory(ctx, conf, c); err != nil {
+			ta.t.Fatal(err)
+		}
 	}
+	return conf
+}
+
+func TestFullConferenceWaitlistsThroughTheAPIAndPages(t *testing.T) {
+	ta := newTestApp(t)
+	ta.limitedConference("small", func(conf models.Conference, in *models.ConferenceInput) {
+		in.Capacity = "1"
+		in.PaymentDueDays = "5"
+		in.CancellationDeadline = conf.RegistrationClosesAt.Format("2006-01-02T15:04:05Z07:00")
+	}, guest)
 	var ids []string
 	for i, name := range []string{"Ana", "Ben", "Cy"} {
 		c := ta.signedIn(fmt.Sprintf("p%d@example.org", i), false, false)
@@ -127,16 +142,7 @@ func TestFullConferenceWaitlistsThroughTheAPIAndPages(t *testing.T) {
 func TestARaisedSeatGoesToTheLineFirst(t *testing.T) {
 	ta := newTestApp(t)
 	ctx := context.Background()
-	conf := ta.conference("raised", models.StatusPublished)
-	in := conf.Input()
-	in.Capacity = "1"
-	conf, err := ta.Store.UpdateConference(ctx, conf.ID, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ta.Store.CreateCategory(ctx, conf, models.CategoryInput{Slug: "guest", Name: "Guest", Price: "0"}); err != nil {
-		t.Fatal(err)
-	}
+	conf := ta.limitedConference("raised", func(_ models.Conference, in *models.ConferenceInput) { in.Capacity = "1" }, guest)
 	register := func(c *client, name, email string) map[string]any {
 		t.Helper()
 		r := c.api("POST", "/api/v1/conferences/raised/registrations", map[string]any{"category": "guest",
@@ -151,6 +157,7 @@ func TestARaisedSeatGoesToTheLineFirst(t *testing.T) {
 	if ben["status"] != "waitlisted" {
 		t.Fatalf("fixture: Ben is %v", ben["status"])
 	}
+	in := conf.Input()
 	in.Capacity = "2"
 	if _, err := ta.Store.UpdateConference(ctx, conf.ID, in); err != nil {
 		t.Fatal(err)
@@ -210,19 +217,8 @@ func TestARaisedTypeSaysWhoComesFirst(t *testing.T) {
 // a retiree that the free seats go to the line: none could take them.
 func TestALineForAFullTypeDoesNotWarnEveryone(t *testing.T) {
 	ta := newTestApp(t)
-	ctx := context.Background()
-	conf := ta.conference("type-line", models.StatusPublished)
-	in := conf.Input()
-	in.Capacity = "10"
-	conf, err := ta.Store.UpdateConference(ctx, conf.ID, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []models.CategoryInput{{Slug: "delegate", Name: "Delegate", Price: "0", Capacity: "1"}, {Slug: "retiree", Name: "Retiree", Price: "0"}} {
-		if _, err := ta.Store.CreateCategory(ctx, conf, c); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ta.limitedConference("type-line", func(_ models.Conference, in *models.ConferenceInput) { in.Capacity = "10" },
+		models.CategoryInput{Slug: "delegate", Name: "Delegate", Price: "0", Capacity: "1"}, models.CategoryInput{Slug: "retiree", Name: "Retiree", Price: "0"})
 	for i, name := range []string{"Ana", "Ben"} {
 		email := strings.ToLower(name) + "@example.org"
 		r := ta.signedIn(email, false, false).api("POST", "/api/v1/conferences/type-line/registrations", map[string]any{"category": "delegate",
@@ -242,18 +238,10 @@ func TestALineForAFullTypeDoesNotWarnEveryone(t *testing.T) {
 // day", in English and in Spanish, never "1 seats" or "1 days".
 func TestPagesSayOneInTheSingular(t *testing.T) {
 	ta := newTestApp(t)
-	ctx := context.Background()
-	conf := ta.conference("one-left", models.StatusPublished)
-	in := conf.Input()
-	in.Capacity = "2"
-	in.PaymentDueDays = "1"
-	conf, err := ta.Store.UpdateConference(ctx, conf.ID, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ta.Store.CreateCategory(ctx, conf, models.CategoryInput{Slug: "guest", Name: "Guest", Price: "0"}); err != nil {
-		t.Fatal(err)
-	}
+	ta.limitedConference("one-left", func(_ models.Conference, in *models.ConferenceInput) {
+		in.Capacity = "2"
+		in.PaymentDueDays = "1"
+	}, guest)
 	r := ta.signedIn("ana@example.org", false, false).api("POST", "/api/v1/conferences/one-left/registrations", map[string]any{"category": "guest",
 		"attendee": map[string]string{"first_name": "Ana", "last_name": "Tester", "email": "ana@example.org"}})
 	if r.Code != http.StatusCreated {

@@ -50,12 +50,16 @@ func (p *Page) T(msg string, args ...any) string {
 
 // TN is T for a sentence about n things: one when n is 1, other otherwise
 // (English and Spanish both make 1 alone singular), so a page never says
-// "1 seats left".
+// "1 seats left". args fill the message's verbs; with none, n fills its %d.
 func (p *Page) TN(n int, one, other string, args ...any) string {
+	msg := other
 	if n == 1 {
-		return p.T(one, args...)
+		msg = one
 	}
-	return p.T(other, args...)
+	if len(args) == 0 {
+		args = []any{n}
+	}
+	return p.T(msg, args...)
 }
 
 // translate is msg in the page's language, or msg when the catalog has none.
