@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -135,10 +136,27 @@ func TestFullConferenceWaitlistsThroughTheAPIAndPages(t *testing.T) {
 	mustContain(t, staff.get("/staff/conferences/small/waitlist").body, "This registration is not on the waiting list.")
 }
 
+// holdRegistration locks a registration's row, as a badge print run or a
+// batch of scans at the door does for a moment, until the returned func
+// lets it go.
+func (ta *testApp) holdRegistration(id int64) (letGo func()) {
+	ta.t.Helper()
+	tx, err := ta.DB.Begin()
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	if _, err := tx.Exec(`SELECT FROM registrations WHERE id = $1 FOR UPDATE`, id); err != nil {
+		ta.t.Fatal(err)
+	}
+	return func() { tx.Rollback() }
+}
+
 // TestARaisedSeatGoesToTheLineFirst: staff raise a full conference's
-// capacity by one, to give the seat to Ben, who waits. Dee, registering
-// before they do, is told the line comes first and joins it; the seat goes
-// to Ben, and the page then says the conference is full.
+// capacity by one, to give the seat to Ben, who waits, at a moment his row
+// is busy (a print run holds it), so the seat cannot go to him yet and
+// stays free. Dee, registering before anyone else does, is told the line
+// comes first and joins it; the seat goes to Ben, and the page then says
+// the conference is full.
 func TestARaisedSeatGoesToTheLineFirst(t *testing.T) {
 	ta := newTestApp(t)
 	ctx := context.Background()
@@ -159,9 +177,11 @@ func TestARaisedSeatGoesToTheLineFirst(t *testing.T) {
 	}
 	in := conf.Input()
 	in.Capacity = "2"
+	letGo := ta.holdRegistration(int64(ben["id"].(float64)))
 	if _, err := ta.Store.UpdateConference(ctx, conf.ID, in); err != nil {
 		t.Fatal(err)
 	}
+	letGo()
 
 	dee := ta.signedIn("dee@example.org", false, false)
 	mustContain(t, dee.get("/conferences/raised/register").body,
@@ -178,10 +198,110 @@ func TestARaisedSeatGoesToTheLineFirst(t *testing.T) {
 		"The conference is full: you will join the waiting list, 1 ahead of you.")
 }
 
+// TestARaisedCapacityGivesTheLineItsSeats: staff raise a full conference
+// from 1 seat to 3 while Ben, Cy and Dee wait, and then a full type from 1
+// seat to 2 on its edit form while Eve waits for it. Nobody else registers
+// or cancels: the new seats go to the first in line at once, and Dee stays
+// first on the line.
+func TestARaisedCapacityGivesTheLineItsSeats(t *testing.T) {
+	ta := newTestApp(t)
+	ta.limitedConference("raise", func(_ models.Conference, in *models.ConferenceInput) { in.Capacity = "1" }, guest,
+		models.CategoryInput{Slug: "delegate", Name: "Delegate", Price: "0", Capacity: "1"})
+	ids := map[string]string{}
+	for _, p := range []struct{ name, category string }{
+		{"Ana", "guest"}, {"Ben", "guest"}, {"Cy", "guest"}, {"Dee", "guest"},
+	} {
+		email := strings.ToLower(p.name) + "@example.org"
+		r := ta.signedIn(email, false, false).api("POST", "/api/v1/conferences/raise/registrations", map[string]any{"category": p.category,
+			"attendee": map[string]string{"first_name": p.name, "last_name": "Tester", "email": email}})
+		if r.Code != http.StatusCreated {
+			t.Fatalf("%s: %d %s", p.name, r.Code, r.body)
+		}
+		ids[p.name] = fmt.Sprint(r.json(t)["id"])
+	}
+	staff := ta.signedIn("staff@example.org", true, false)
+	status := func(name string) (any, any) {
+		t.Helper()
+		j := staff.get("/api/v1/registrations/" + ids[name]).json(t)
+		return j["status"], j["waitlist_position"]
+	}
+	if s, _ := status("Ben"); s != "waitlisted" {
+		t.Fatalf("fixture: Ben is %v", s)
+	}
+
+	r := staff.api("PATCH", "/api/v1/conferences/raise", map[string]any{"capacity": 3})
+	if r.Code != http.StatusOK {
+		t.Fatalf("raise the capacity: %d %s", r.Code, r.body)
+	}
+	if j := r.json(t); j["seats_left"] != float64(0) || j["waitlist_length"] != float64(1) {
+		t.Errorf("the raise answered seats_left %v, waitlist_length %v; want 0 and 1", j["seats_left"], j["waitlist_length"])
+	}
+	for _, name := range []string{"Ben", "Cy"} {
+		if s, _ := status(name); s != "confirmed" {
+			t.Errorf("%s is %v after the raise, want confirmed", name, s)
+		}
+	}
+	if s, at := status("Dee"); s != "waitlisted" || at != float64(1) {
+		t.Errorf("Dee is %v at %v, want waitlisted, first", s, at)
+	}
+	id, _ := strconv.ParseInt(ids["Ben"], 10, 64)
+	h, err := ta.Store.History(context.Background(), "registration", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var history []string
+	for _, e := range h {
+		history = append(history, e.Action+" "+string(e.Details))
+	}
+	if !strings.Contains(strings.Join(history, "\n"), `"reason": "a seat freed"`) {
+		t.Errorf("Ben's history does not say a seat freed:\n%s", strings.Join(history, "\n"))
+	}
+	mustContain(t, ta.signedIn("fay@example.org", false, false).get("/conferences/raise/register").body,
+		"The conference is full: you will join the waiting list, 1 ahead of you.")
+
+	// A type: room in the conference, but not in the delegate type.
+	r = staff.api("PATCH", "/api/v1/conferences/raise", map[string]any{"capacity": 10})
+	if r.Code != http.StatusOK {
+		t.Fatalf("raise the capacity: %d %s", r.Code, r.body)
+	}
+	if s, _ := status("Dee"); s != "confirmed" {
+		t.Fatalf("Dee is %v with seats free, want confirmed", s)
+	}
+	for _, name := range []string{"Eve", "Gus"} {
+		email := strings.ToLower(name) + "@example.org"
+		r := ta.signedIn(email, false, false).api("POST", "/api/v1/conferences/raise/registrations", map[string]any{"category": "delegate",
+			"attendee": map[string]string{"first_name": name, "last_name": "Tester", "email": email}})
+		if r.Code != http.StatusCreated {
+			t.Fatalf("%s: %d %s", name, r.Code, r.body)
+		}
+		ids[name] = fmt.Sprint(r.json(t)["id"])
+	}
+	if s, _ := status("Gus"); s != "waitlisted" {
+		t.Fatalf("fixture: Gus is %v", s)
+	}
+	conf, _ := ta.Store.ConferenceBySlug(context.Background(), "raise", true)
+	cats, _ := ta.Store.Categories(context.Background(), conf.ID)
+	var delegate models.Category
+	for _, c := range cats {
+		if c.Slug == "delegate" {
+			delegate = c
+		}
+	}
+	form := url.Values{"slug": {"delegate"}, "name": {"Delegate"}, "price": {"0"}, "capacity": {"2"}}
+	r = staff.post(fmt.Sprintf("/staff/conferences/raise/categories/%d/edit", delegate.ID), form)
+	if r.Code != http.StatusSeeOther {
+		t.Fatalf("edit the type: %d %s", r.Code, r.body)
+	}
+	if s, _ := status("Gus"); s != "confirmed" {
+		t.Errorf("Gus is %v after the type was raised, want confirmed", s)
+	}
+}
+
 // TestARaisedTypeSaysWhoComesFirst: the delegate type of a conference with
-// no capacity of its own is raised by one while a delegate waits. The
-// register page says, at the delegate type, that the seat left goes to those
-// waiting first; a new delegate joins the line behind them.
+// no capacity of its own is raised by one while a delegate waits, at a
+// moment his row is busy, so the seat stays free. The register page says,
+// at the delegate type, that the seat left goes to those waiting first; a
+// new delegate joins the line behind them.
 func TestARaisedTypeSaysWhoComesFirst(t *testing.T) {
 	ta := newTestApp(t)
 	ctx := context.Background()
@@ -191,12 +311,15 @@ func TestARaisedTypeSaysWhoComesFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var ben int64
 	for i, name := range []string{"Ana", "Ben", "Cy"} {
 		if i == 2 {
 			in.Capacity = "2"
+			letGo := ta.holdRegistration(ben)
 			if _, err := ta.Store.UpdateCategory(ctx, conf, cat.ID, in); err != nil {
 				t.Fatal(err)
 			}
+			letGo()
 			mustContain(t, ta.signedIn("dee@example.org", false, false).get("/conferences/raised-type/register").body,
 				"1 seat left. 1 person waiting for a seat comes first.")
 		}
@@ -208,6 +331,9 @@ func TestARaisedTypeSaysWhoComesFirst(t *testing.T) {
 		}
 		if got, want := r.json(t)["status"], []string{"confirmed", "waitlisted", "waitlisted"}[i]; got != want {
 			t.Errorf("%s: %v, want %s", name, got, want)
+		}
+		if i == 1 {
+			ben = int64(r.json(t)["id"].(float64))
 		}
 	}
 }

@@ -173,7 +173,13 @@ func (s *Store) UpdateCategory(ctx context.Context, conf Conference, id int64, i
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, ErrNotFound
 	}
-	return c, err
+	if err != nil {
+		return c, err
+	}
+	if _, err := s.seatsRaised(ctx, conf); err != nil {
+		return c, err
+	}
+	return s.Category(ctx, conf.ID, id)
 }
 
 // Categories lists a conference's categories in their display order.

@@ -328,6 +328,27 @@ func (s *Store) UpdateConference(ctx context.Context, id int64, in ConferenceInp
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, ErrNotFound
 	}
+	if err != nil {
+		return c, err
+	}
+	return s.seatsRaised(ctx, c)
+}
+
+// seatsRaised gives the seats a staff edit may have freed (a conference's
+// or a type's capacity raised or removed) to the waiting line at once,
+// first in line first, and returns the conference as it then is. Without
+// it, the people waiting would get those seats only at the next
+// registration or release, and a quiet week before the conference could
+// leave them waiting beside empty seats.
+//
+// It gives them as a cancellation does once it has committed (fillSeats):
+// a first in line whose row is busy (a scan, a print run) is waited for up
+// to lockWait, and then keeps their place while the seat goes to the next.
+// The edit is saved whatever happens here; should this fail, the seats go
+// at the next registration or release.
+func (s *Store) seatsRaised(ctx context.Context, c Conference) (Conference, error) {
+	s.fillSeatsAfter(ctx, true, c.ID)
+	err := s.db.GetContext(ctx, &c, `SELECT `+conferenceColumns+` FROM conferences WHERE id = $1`, c.ID)
 	return c, err
 }
 

@@ -1147,7 +1147,8 @@ func firstInLine(ctx context.Context, q sqlx.QueryerContext, conferenceID int64,
 }
 
 // fillSeatsAfter runs fillSeats when a release found the first in line
-// busy, after the release committed: on its own time, as the member who
+// busy, after the release committed, or after staff raised a capacity
+// (seatsRaised): on its own time, as the member who
 // cancelled may have given up by then. Should it fail, the seat stays free
 // until the next cancellation's promotion, or staff's "give a seat now".
 //
