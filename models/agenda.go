@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // SessionKinds are the kinds of agenda item.
@@ -112,7 +114,32 @@ func (s *Store) UpdateAgendaSession(ctx context.Context, conf Conference, id int
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, ErrNotFound
 	}
-	return a, err
+	if err != nil {
+		return a, err
+	}
+	if err := s.placesRaised(ctx, conf.ID, id); err != nil {
+		return a, err
+	}
+	return s.AgendaSession(ctx, conf.ID, id)
+}
+
+// placesRaised gives the places a raised (or removed) workshop capacity
+// freed to the workshop's line at once, first signed up first, as a
+// cancellation's freed place is given: holding the conference's seat counts
+// first (lockSeats), in the order a cancellation takes them.
+func (s *Store) placesRaised(ctx context.Context, conferenceID, sessionID int64) error {
+	return s.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.lockSeats(ctx, tx, conferenceID); err != nil {
+			return err
+		}
+		for range 500 {
+			gave, err := s.promoteWorkshop(ctx, tx, sessionID)
+			if err != nil || !gave {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // AgendaSessions lists a conference's program in time order.

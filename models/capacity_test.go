@@ -15,6 +15,7 @@ import (
 	"convene/models"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // fastActors inserts n members directly (no password hashing) for races.
@@ -180,6 +181,26 @@ func TestRushForATenPlaceWorkshop(t *testing.T) {
 			s.DB().Get(&nowWaiting, `SELECT waitlisted FROM registration_sessions WHERE session_id = $1 AND registration_id = $2`, ws.ID, first)
 			if nowWaiting {
 				t.Error("the first in the workshop's line did not get the freed place")
+			}
+			// Staff add five places: the next five in line get them at once.
+			in := models.SessionInput{Title: "Stewards' council", Kind: "workshop",
+				StartsAt: "2027-03-05T14:00", EndsAt: "2027-03-05T15:30", Capacity: "15"}
+			raised, err := s.UpdateAgendaSession(context.Background(), conf, ws.ID, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// (The cancelled registration keeps its row, no longer waiting.)
+			s.DB().Get(&held, `SELECT count(*) FROM registration_sessions rs JOIN registrations r ON r.id = rs.registration_id
+				WHERE rs.session_id = $1 AND NOT rs.waitlisted AND r.holds_seat`, ws.ID)
+			s.DB().Get(&waiting, `SELECT count(*) FROM registration_sessions WHERE session_id = $1 AND waitlisted`, ws.ID)
+			if held != 15 || raised.Taken != 15 || waiting != 184 {
+				t.Errorf("after raising the workshop to 15: held %d (taken %d), waitlisted %d; want 15 and 184", held, raised.Taken, waiting)
+			}
+			var given []int64
+			s.DB().Select(&given, `SELECT registration_id FROM registration_sessions WHERE session_id = $1 AND NOT waitlisted
+				AND registration_id = ANY ($2) ORDER BY registration_id`, ws.ID, pq.Array(regIDs[:6]))
+			if !slices.Equal(given, regIDs[:6]) {
+				t.Errorf("the raised places went to %v, want the first six in line %v", given, regIDs[:6])
 			}
 		})
 	}

@@ -951,7 +951,7 @@ func (s *Store) giveBackSeats(ctx context.Context, tx *sqlx.Tx, r *Registration)
 	}
 	r.HoldsSeat = false
 	for _, sid := range places {
-		if err := s.promoteWorkshop(ctx, tx, sid); err != nil {
+		if _, err := s.promoteWorkshop(ctx, tx, sid); err != nil {
 			return false, err
 		}
 	}
@@ -959,8 +959,8 @@ func (s *Store) giveBackSeats(ctx context.Context, tx *sqlx.Tx, r *Registration)
 }
 
 // promoteWorkshop gives a freed workshop place to the first sign-up in its
-// line, as the system.
-func (s *Store) promoteWorkshop(ctx context.Context, tx *sqlx.Tx, sessionID int64) error {
+// line, as the system, and says whether it gave one.
+func (s *Store) promoteWorkshop(ctx context.Context, tx *sqlx.Tx, sessionID int64) (bool, error) {
 	var next struct {
 		RegistrationID int64 `db:"registration_id"`
 	}
@@ -969,24 +969,24 @@ func (s *Store) promoteWorkshop(ctx context.Context, tx *sqlx.Tx, sessionID int6
 		WHERE rs.session_id = $1 AND rs.waitlisted AND r.holds_seat
 		ORDER BY rs.waitlist_rank LIMIT 1 FOR UPDATE OF rs SKIP LOCKED`, sessionID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	var id int64
 	err = tx.GetContext(ctx, &id, guarded(`UPDATE agenda_sessions SET taken = taken + 1 WHERE id = $1`)+` RETURNING id`, sessionID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE registration_sessions SET waitlisted = false, waitlist_rank = NULL
 		WHERE registration_id = $1 AND session_id = $2`, next.RegistrationID, sessionID); err != nil {
-		return err
+		return false, err
 	}
-	return s.Audit(ctx, tx, System.User.ID, "workshop_place_given", "registration", next.RegistrationID, map[string]any{"session_id": sessionID})
+	return true, s.Audit(ctx, tx, System.User.ID, "workshop_place_given", "registration", next.RegistrationID, map[string]any{"session_id": sessionID})
 }
 
 // The seat counts and the waiting line are locked in one order, so that no
