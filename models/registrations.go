@@ -1139,9 +1139,10 @@ func (s *Store) promote(ctx context.Context, tx *sqlx.Tx, conferenceID int64, st
 // With the conference full there is nobody, and the line is not read.
 func firstInLine(ctx context.Context, q sqlx.QueryerContext, conferenceID int64, passed []int64) (int64, error) {
 	var id int64
-	err := sqlx.GetContext(ctx, q, &id, `SELECT r.id FROM registrations r JOIN categories k ON k.id = r.category_id
+	err := sqlx.GetContext(ctx, q, &id, `SELECT r.id FROM registrations r
 		WHERE EXISTS (SELECT FROM conferences c WHERE c.id = $1 AND (c.capacity IS NULL OR c.taken < c.capacity))
-		AND r.conference_id = $1 AND r.status = 'waitlisted' AND (k.capacity IS NULL OR k.taken < k.capacity)
+		AND r.conference_id = $1 AND r.status = 'waitlisted'
+		AND r.category_id = ANY (ARRAY(SELECT k.id FROM categories k WHERE k.conference_id = $1 AND (k.capacity IS NULL OR k.taken < k.capacity)))
 		AND r.id <> ALL ($2::bigint[]) ORDER BY r.waitlist_rank, r.id LIMIT 1`, conferenceID, pq.Array(passed))
 	return id, err
 }
