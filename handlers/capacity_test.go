@@ -200,7 +200,7 @@ func TestARaisedSeatGoesToTheLineFirst(t *testing.T) {
 
 // TestARaisedCapacityGivesTheLineItsSeats: staff raise a full conference
 // from 1 seat to 3 while Ben, Cy and Dee wait, and then a full type from 1
-// seat to 2 on its edit form while Eve waits for it. Nobody else registers
+// seat to 2 on its edit form while Gus waits for it (Eve has its seat). Nobody else registers
 // or cancels: the new seats go to the first in line at once, and Dee stays
 // first on the line.
 func TestARaisedCapacityGivesTheLineItsSeats(t *testing.T) {

@@ -117,28 +117,42 @@ func (s *Store) UpdateAgendaSession(ctx context.Context, conf Conference, id int
 	if err != nil {
 		return a, err
 	}
-	if err := s.placesRaised(ctx, conf.ID, id); err != nil {
-		return a, err
+	s.placesRaised(ctx, conf.ID, id)
+	if now, err := s.AgendaSession(ctx, conf.ID, id); err == nil {
+		a = now
 	}
-	return s.AgendaSession(ctx, conf.ID, id)
+	return a, nil
 }
 
 // placesRaised gives the places a raised (or removed) workshop capacity
 // freed to the workshop's line at once, first signed up first, as a
 // cancellation's freed place is given: holding the conference's seat counts
-// first (lockSeats), in the order a cancellation takes them.
-func (s *Store) placesRaised(ctx context.Context, conferenceID, sessionID int64) error {
-	return s.InTx(ctx, func(tx *sqlx.Tx) error {
+// first (lockSeats), in the order a cancellation takes them, and passing
+// over a sign-up whose row is busy. An edit that freed nothing costs one
+// query and locks nothing. The edit is saved whatever happens here: it
+// runs on its own time, and should it fail, the places go at the next
+// cancellation.
+func (s *Store) placesRaised(ctx context.Context, conferenceID, sessionID int64) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	var waiting bool
+	err := s.db.GetContext(ctx, &waiting, `SELECT EXISTS (SELECT FROM registration_sessions rs
+		JOIN agenda_sessions a ON a.id = rs.session_id JOIN registrations r ON r.id = rs.registration_id
+		WHERE rs.session_id = $1 AND rs.waitlisted AND r.holds_seat AND (a.capacity IS NULL OR a.taken < a.capacity))`, sessionID)
+	if err != nil || !waiting {
+		return
+	}
+	_ = s.InTx(ctx, func(tx *sqlx.Tx) error {
 		if err := s.lockSeats(ctx, tx, conferenceID); err != nil {
 			return err
 		}
-		for range 500 {
+		// Each turn gives a place to someone waiting, so the line ends it.
+		for {
 			gave, err := s.promoteWorkshop(ctx, tx, sessionID)
 			if err != nil || !gave {
 				return err
 			}
 		}
-		return nil
 	})
 }
 

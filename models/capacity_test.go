@@ -561,3 +561,39 @@ func TestMoveOnALineThatChanged(t *testing.T) {
 		t.Errorf("line %v, want %v", got, []int64{a, b, c})
 	}
 }
+
+// TestARemovedCapacitySeatsTheWholeLine: staff take the capacity off a
+// full conference with 250 people waiting, more than one transaction moves
+// on (200). Everyone waiting is seated, in order, by the edit itself; an
+// edit that frees nothing leaves the line alone.
+func TestARemovedCapacitySeatsTheWholeLine(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	conf := rushConference(t, s, "unlimited", "10", 10)
+	for _, a := range fastActors(t, s, "late", 250) {
+		rush(t, s, conf, []models.Actor{a}, nil)
+	}
+	res := conferenceOutcome(t, s, conf, 10)
+	if res.held != 10 || res.waitlisted != 250 {
+		t.Fatalf("fixture: %d seated, %d waiting", res.held, res.waitlisted)
+	}
+	in := conf.Input()
+	in.Title = "Renamed"
+	if _, err := s.UpdateConference(ctx, conf.ID, in); err != nil {
+		t.Fatal(err)
+	}
+	if wl, _ := s.Waitlist(ctx, conf.ID); len(wl) != 250 {
+		t.Fatalf("a new title moved the line: %d waiting, want 250", len(wl))
+	}
+	in.Capacity = ""
+	began := time.Now()
+	updated, err := s.UpdateConference(ctx, conf.ID, in)
+	t.Logf("TIMING %s", time.Since(began))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = conferenceOutcome(t, s, conf, 10)
+	if res.held != 260 || res.waitlisted != 0 || updated.Taken != 260 {
+		t.Errorf("after the capacity came off: %d seated, %d waiting, taken %d; want 260, 0, 260", res.held, res.waitlisted, updated.Taken)
+	}
+}

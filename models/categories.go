@@ -176,10 +176,11 @@ func (s *Store) UpdateCategory(ctx context.Context, conf Conference, id int64, i
 	if err != nil {
 		return c, err
 	}
-	if _, err := s.seatsRaised(ctx, conf); err != nil {
-		return c, err
+	s.seatsRaised(ctx, conf)
+	if now, err := s.Category(ctx, conf.ID, id); err == nil {
+		c = now
 	}
-	return s.Category(ctx, conf.ID, id)
+	return c, nil
 }
 
 // Categories lists a conference's categories in their display order.

@@ -331,7 +331,7 @@ func (s *Store) UpdateConference(ctx context.Context, id int64, in ConferenceInp
 	if err != nil {
 		return c, err
 	}
-	return s.seatsRaised(ctx, c)
+	return s.seatsRaised(ctx, c), nil
 }
 
 // seatsRaised gives the seats a staff edit may have freed (a conference's
@@ -341,15 +341,36 @@ func (s *Store) UpdateConference(ctx context.Context, id int64, in ConferenceInp
 // registration or release, and a quiet week before the conference could
 // leave them waiting beside empty seats.
 //
-// It gives them as a cancellation does once it has committed (fillSeats):
-// a first in line whose row is busy (a scan, a print run) is waited for up
-// to lockWait, and then keeps their place while the seat goes to the next.
-// The edit is saved whatever happens here; should this fail, the seats go
-// at the next registration or release.
-func (s *Store) seatsRaised(ctx context.Context, c Conference) (Conference, error) {
-	s.fillSeatsAfter(ctx, true, c.ID)
-	err := s.db.GetContext(ctx, &c, `SELECT `+conferenceColumns+` FROM conferences WHERE id = $1`, c.ID)
-	return c, err
+// An edit that freed nothing costs one query and locks nothing: nobody
+// waiting can take a seat. Otherwise seats are given as a cancellation
+// gives them once it has committed (fillSeats): a first in line whose row
+// is busy (a scan, a print run) is waited for up to lockWait, and then
+// keeps their place while the seat goes to the next. Each transaction
+// moves up to 200 people on, holding the seat counts only that long, and
+// the next goes on while someone who can take a seat waits.
+//
+// The edit is saved whatever happens here: it runs on its own time, and
+// should it fail, the seats go at the next registration or release.
+func (s *Store) seatsRaised(ctx context.Context, c Conference) Conference {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	var last int64
+	for {
+		first, err := firstInLine(ctx, s.db, c.ID, []int64{})
+		if err != nil || first == last {
+			// Nobody can take a seat, or the first in line stayed busy.
+			break
+		}
+		last = first
+		if err := s.fillSeats(ctx, c.ID); err != nil {
+			break
+		}
+	}
+	now := c
+	if err := s.db.GetContext(ctx, &now, `SELECT `+conferenceColumns+` FROM conferences WHERE id = $1`, c.ID); err != nil {
+		return c
+	}
+	return now
 }
 
 // SetConferenceStatus publishes, closes, archives or returns a conference to draft.

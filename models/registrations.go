@@ -439,7 +439,8 @@ func (s *Store) Register(ctx context.Context, conf Conference, in RegistrationIn
 	}
 	// This way, people may wait who could take a free seat: a seat freed
 	// while this registration read the conference full and joined the
-	// line, or seats staff added. The line is looked at after the commit.
+	// line, or one left for a first in line who was busy. The line is
+	// looked at after the commit.
 	s.moveLineOn(ctx, conf.ID)
 	return s.Registration(ctx, r.ID)
 }
@@ -671,9 +672,10 @@ func seatCondition() string {
 
 // holdNewSeats is holdSeats for a new registration, which takes a seat
 // only when more are free than the people waiting could take
-// (newcomerCounted). Seats are free while people wait after staff raise a
-// capacity (they give those seats by hand), or while a seat freed by a
-// cancellation waits for a first in line whose row is busy.
+// (newcomerCounted). Seats are free while people wait only while a seat
+// freed by a cancellation, or added by staff, waits for a first in line
+// whose row is busy, or for the moment between a release's commit and its
+// look at the line.
 func (s *Store) holdNewSeats(ctx context.Context, tx *sqlx.Tx, r *Registration) (bool, error) {
 	// Full, it joins the line without trying the counts: in a rush, the
 	// registrations that come after the last seat would otherwise each
