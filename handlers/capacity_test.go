@@ -200,9 +200,9 @@ func TestARaisedSeatGoesToTheLineFirst(t *testing.T) {
 
 // TestARaisedCapacityGivesTheLineItsSeats: staff raise a full conference
 // from 1 seat to 3 while Ben, Cy and Dee wait, and then a full type from 1
-// seat to 2 on its edit form while Gus waits for it (Eve has its seat). Nobody else registers
-// or cancels: the new seats go to the first in line at once, and Dee stays
-// first on the line.
+// seat to 2 on its edit form while Gus waits for it (Eve has its seat).
+// Nobody else registers or cancels: the new seats go to the first in line
+// at once, and Dee stays first on the line.
 func TestARaisedCapacityGivesTheLineItsSeats(t *testing.T) {
 	ta := newTestApp(t)
 	ta.limitedConference("raise", func(_ models.Conference, in *models.ConferenceInput) { in.Capacity = "1" }, guest,

@@ -176,7 +176,7 @@ func (s *Store) UpdateCategory(ctx context.Context, conf Conference, id int64, i
 	if err != nil {
 		return c, err
 	}
-	s.seatsRaised(ctx, conf)
+	s.seatsRaised(ctx, conf.ID)
 	if now, err := s.Category(ctx, conf.ID, id); err == nil {
 		c = now
 	}

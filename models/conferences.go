@@ -331,15 +331,18 @@ func (s *Store) UpdateConference(ctx context.Context, id int64, in ConferenceInp
 	if err != nil {
 		return c, err
 	}
-	return s.seatsRaised(ctx, c), nil
+	s.seatsRaised(ctx, c.ID)
+	if now, err := s.conferenceInTx(ctx, nil, c.ID); err == nil {
+		c = now
+	}
+	return c, nil
 }
 
 // seatsRaised gives the seats a staff edit may have freed (a conference's
 // or a type's capacity raised or removed) to the waiting line at once,
-// first in line first, and returns the conference as it then is. Without
-// it, the people waiting would get those seats only at the next
-// registration or release, and a quiet week before the conference could
-// leave them waiting beside empty seats.
+// first in line first. Without it, the people waiting would get those
+// seats only at the next registration or release, and a quiet week before
+// the conference could leave them waiting beside empty seats.
 //
 // An edit that freed nothing costs one query and locks nothing: nobody
 // waiting can take a seat. Otherwise seats are given as a cancellation
@@ -351,26 +354,21 @@ func (s *Store) UpdateConference(ctx context.Context, id int64, in ConferenceInp
 //
 // The edit is saved whatever happens here: it runs on its own time, and
 // should it fail, the seats go at the next registration or release.
-func (s *Store) seatsRaised(ctx context.Context, c Conference) Conference {
+func (s *Store) seatsRaised(ctx context.Context, conferenceID int64) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	var last int64
 	for {
-		first, err := firstInLine(ctx, s.db, c.ID, []int64{})
+		first, err := firstInLine(ctx, s.db, conferenceID, []int64{})
 		if err != nil || first == last {
 			// Nobody can take a seat, or the first in line stayed busy.
-			break
+			return
 		}
 		last = first
-		if err := s.fillSeats(ctx, c.ID); err != nil {
-			break
+		if err := s.fillSeats(ctx, conferenceID); err != nil {
+			return
 		}
 	}
-	now := c
-	if err := s.db.GetContext(ctx, &now, `SELECT `+conferenceColumns+` FROM conferences WHERE id = $1`, c.ID); err != nil {
-		return c
-	}
-	return now
 }
 
 // SetConferenceStatus publishes, closes, archives or returns a conference to draft.

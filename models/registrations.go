@@ -1204,7 +1204,8 @@ func (s *Store) reevaluate(ctx context.Context, tx *sqlx.Tx, r *Registration, ac
 	return s.evaluate(ctx, tx, r, conf, cat, local, actor)
 }
 
-// conferenceInTx loads a conference inside a transaction.
+// conferenceInTx loads a conference inside a transaction (or outside one,
+// with tx nil).
 func (s *Store) conferenceInTx(ctx context.Context, tx *sqlx.Tx, id int64) (Conference, error) {
 	var conf Conference
 	err := s.get(ctx, tx, &conf, `SELECT `+conferenceColumns+` FROM conferences WHERE id = $1`, id)
