@@ -205,8 +205,11 @@ func TestARaisedSeatGoesToTheLineFirst(t *testing.T) {
 // at once, and Dee stays first on the line.
 func TestARaisedCapacityGivesTheLineItsSeats(t *testing.T) {
 	ta := newTestApp(t)
-	ta.limitedConference("raise", func(_ models.Conference, in *models.ConferenceInput) { in.Capacity = "1" }, guest,
-		models.CategoryInput{Slug: "delegate", Name: "Delegate", Price: "0", Capacity: "1"})
+	conf := ta.limitedConference("raise", func(_ models.Conference, in *models.ConferenceInput) { in.Capacity = "1" }, guest)
+	delegate, err := ta.Store.CreateCategory(context.Background(), conf, models.CategoryInput{Slug: "delegate", Name: "Delegate", Price: "0", Capacity: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ids := map[string]string{}
 	for _, p := range []struct{ name, category string }{
 		{"Ana", "guest"}, {"Ben", "guest"}, {"Cy", "guest"}, {"Dee", "guest"},
@@ -278,14 +281,6 @@ func TestARaisedCapacityGivesTheLineItsSeats(t *testing.T) {
 	}
 	if s, _ := status("Gus"); s != "waitlisted" {
 		t.Fatalf("fixture: Gus is %v", s)
-	}
-	conf, _ := ta.Store.ConferenceBySlug(context.Background(), "raise", true)
-	cats, _ := ta.Store.Categories(context.Background(), conf.ID)
-	var delegate models.Category
-	for _, c := range cats {
-		if c.Slug == "delegate" {
-			delegate = c
-		}
 	}
 	form := url.Values{"slug": {"delegate"}, "name": {"Delegate"}, "price": {"0"}, "capacity": {"2"}}
 	r = staff.post(fmt.Sprintf("/staff/conferences/raise/categories/%d/edit", delegate.ID), form)

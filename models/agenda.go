@@ -117,9 +117,11 @@ func (s *Store) UpdateAgendaSession(ctx context.Context, conf Conference, id int
 	if err != nil {
 		return a, err
 	}
-	s.placesRaised(ctx, conf.ID, id)
-	if now, err := s.AgendaSession(ctx, conf.ID, id); err == nil {
-		a = now
+	if s.placesRaised(ctx, conf.ID, id) {
+		// The line moved on: the count the update returned is old.
+		if now, err := s.AgendaSession(ctx, conf.ID, id); err == nil {
+			a = now
+		}
 	}
 	return a, nil
 }
@@ -131,8 +133,8 @@ func (s *Store) UpdateAgendaSession(ctx context.Context, conf Conference, id int
 // over a sign-up whose row is busy. An edit that freed nothing costs one
 // query and locks nothing. The edit is saved whatever happens here: it
 // runs on its own time, and should it fail, the places go at the next
-// cancellation.
-func (s *Store) placesRaised(ctx context.Context, conferenceID, sessionID int64) {
+// cancellation. It says whether it gave any.
+func (s *Store) placesRaised(ctx context.Context, conferenceID, sessionID int64) (gave bool) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	var waiting bool
@@ -140,20 +142,23 @@ func (s *Store) placesRaised(ctx context.Context, conferenceID, sessionID int64)
 		JOIN agenda_sessions a ON a.id = rs.session_id JOIN registrations r ON r.id = rs.registration_id
 		WHERE rs.session_id = $1 AND rs.waitlisted AND r.holds_seat AND (a.capacity IS NULL OR a.taken < a.capacity))`, sessionID)
 	if err != nil || !waiting {
-		return
+		return false
 	}
-	_ = s.InTx(ctx, func(tx *sqlx.Tx) error {
+	given := 0
+	err = s.InTx(ctx, func(tx *sqlx.Tx) error {
 		if err := s.lockSeats(ctx, tx, conferenceID); err != nil {
 			return err
 		}
 		// Each turn gives a place to someone waiting, so the line ends it.
 		for {
-			gave, err := s.promoteWorkshop(ctx, tx, sessionID)
-			if err != nil || !gave {
+			ok, err := s.promoteWorkshop(ctx, tx, sessionID)
+			if err != nil || !ok {
 				return err
 			}
+			given++
 		}
 	})
+	return err == nil && given > 0
 }
 
 // AgendaSessions lists a conference's program in time order.

@@ -176,9 +176,11 @@ func (s *Store) UpdateCategory(ctx context.Context, conf Conference, id int64, i
 	if err != nil {
 		return c, err
 	}
-	s.seatsRaised(ctx, conf.ID)
-	if now, err := s.Category(ctx, conf.ID, id); err == nil {
-		c = now
+	if s.seatsRaised(ctx, conf.ID) {
+		// The line moved on: the counts the update returned are old.
+		if now, err := s.Category(ctx, conf.ID, id); err == nil {
+			c = now
+		}
 	}
 	return c, nil
 }

@@ -331,9 +331,11 @@ func (s *Store) UpdateConference(ctx context.Context, id int64, in ConferenceInp
 	if err != nil {
 		return c, err
 	}
-	s.seatsRaised(ctx, c.ID)
-	if now, err := s.conferenceInTx(ctx, nil, c.ID); err == nil {
-		c = now
+	if s.seatsRaised(ctx, c.ID) {
+		// The line moved on: the counts the update returned are old.
+		if now, err := s.conferenceInTx(ctx, nil, c.ID); err == nil {
+			c = now
+		}
 	}
 	return c, nil
 }
@@ -353,8 +355,9 @@ func (s *Store) UpdateConference(ctx context.Context, id int64, in ConferenceInp
 // the next goes on while someone who can take a seat waits.
 //
 // The edit is saved whatever happens here: it runs on its own time, and
-// should it fail, the seats go at the next registration or release.
-func (s *Store) seatsRaised(ctx context.Context, conferenceID int64) {
+// should it fail, the seats go at the next registration or release. It
+// says whether it moved the line (or may have).
+func (s *Store) seatsRaised(ctx context.Context, conferenceID int64) (moved bool) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	var last int64
@@ -362,12 +365,13 @@ func (s *Store) seatsRaised(ctx context.Context, conferenceID int64) {
 		first, err := firstInLine(ctx, s.db, conferenceID, []int64{})
 		if err != nil || first == last {
 			// Nobody can take a seat, or the first in line stayed busy.
-			return
+			return moved
 		}
 		last = first
 		if err := s.fillSeats(ctx, conferenceID); err != nil {
-			return
+			return moved
 		}
+		moved = true
 	}
 }
 
